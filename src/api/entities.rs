@@ -1,0 +1,245 @@
+//! Mastodon API entities, serialised exactly as Mastodon 4.x does (keys, types, nullability).
+//! Conversion from database rows lives in `crate::service::hydrate`.
+
+use serde::Serialize;
+
+/// A profile field (`fields[]`).
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
+pub struct Field {
+    pub name: String,
+    pub value: String,
+    pub verified_at: Option<String>,
+}
+
+/// A custom emoji (none exist yet; the type keeps the `emojis` arrays honest).
+#[derive(Debug, Clone, Serialize)]
+pub struct CustomEmoji {
+    pub shortcode: String,
+    pub url: String,
+    pub static_url: String,
+    pub visible_in_picker: bool,
+    pub category: Option<String>,
+}
+
+/// A role badge shown on a profile.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountRoleBadge {
+    pub id: String,
+    pub name: String,
+    pub color: String,
+}
+
+/// Quote / feature approval policy object (`feature_approval`, `quote_approval`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ApprovalPolicy {
+    pub automatic: Vec<String>,
+    pub manual: Vec<String>,
+    pub current_user: String,
+}
+
+/// `Account`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub id: String,
+    pub username: String,
+    pub acct: String,
+    pub display_name: String,
+    pub locked: bool,
+    pub bot: bool,
+    pub discoverable: Option<bool>,
+    pub indexable: bool,
+    pub group: bool,
+    pub created_at: String,
+    pub note: String,
+    pub url: String,
+    pub uri: String,
+    pub avatar: String,
+    pub avatar_static: String,
+    pub avatar_description: String,
+    pub header: String,
+    pub header_static: String,
+    pub header_description: String,
+    pub followers_count: i64,
+    pub following_count: i64,
+    pub statuses_count: i64,
+    pub last_status_at: Option<String>,
+    pub hide_collections: Option<bool>,
+    pub show_media: bool,
+    pub show_media_replies: bool,
+    pub show_featured: bool,
+    pub noindex: bool,
+    pub feature_approval: ApprovalPolicy,
+    pub emojis: Vec<CustomEmoji>,
+    pub roles: Vec<AccountRoleBadge>,
+    pub fields: Vec<Field>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub moved: Option<Box<Account>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub suspended: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mute_expires_at: Option<Option<String>>,
+}
+
+/// `source` of a CredentialAccount.
+#[derive(Debug, Clone, Serialize)]
+pub struct AccountSource {
+    pub privacy: String,
+    pub sensitive: bool,
+    pub language: Option<String>,
+    pub note: String,
+    pub fields: Vec<Field>,
+    pub follow_requests_count: i64,
+    pub hide_collections: Option<bool>,
+    pub discoverable: Option<bool>,
+    pub indexable: bool,
+    pub attribution_domains: Vec<String>,
+    pub quote_policy: String,
+}
+
+/// `Role` of a CredentialAccount.
+#[derive(Debug, Clone, Serialize)]
+pub struct Role {
+    pub id: String,
+    pub name: String,
+    /// Permission bitmask, as a string.
+    pub permissions: String,
+    pub color: String,
+    pub highlighted: bool,
+    pub collection_limit: i64,
+}
+
+/// `CredentialAccount`: the caller's own account with `source` and `role`.
+#[derive(Debug, Clone, Serialize)]
+pub struct CredentialAccount {
+    #[serde(flatten)]
+    pub account: Account,
+    pub source: AccountSource,
+    pub role: Role,
+}
+
+/// A mention in a status.
+#[derive(Debug, Clone, Serialize)]
+pub struct Mention {
+    pub id: String,
+    pub username: String,
+    pub url: String,
+    pub acct: String,
+}
+
+/// A hashtag in a status.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusTag {
+    pub name: String,
+    pub url: String,
+}
+
+/// The application a status was posted with.
+#[derive(Debug, Clone, Serialize)]
+pub struct StatusApplication {
+    pub name: String,
+    pub website: Option<String>,
+}
+
+/// `Status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub id: String,
+    pub created_at: String,
+    pub in_reply_to_id: Option<String>,
+    pub in_reply_to_account_id: Option<String>,
+    pub sensitive: bool,
+    pub spoiler_text: String,
+    pub visibility: String,
+    pub language: Option<String>,
+    pub uri: String,
+    pub url: Option<String>,
+    pub replies_count: i64,
+    pub reblogs_count: i64,
+    pub favourites_count: i64,
+    pub quotes_count: i64,
+    pub edited_at: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub favourited: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reblogged: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub muted: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bookmarked: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pinned: Option<bool>,
+    pub content: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub filtered: Option<Vec<serde_json::Value>>,
+    pub reblog: Option<Box<Status>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub application: Option<StatusApplication>,
+    pub account: Account,
+    pub media_attachments: Vec<serde_json::Value>,
+    pub mentions: Vec<Mention>,
+    pub tags: Vec<StatusTag>,
+    pub emojis: Vec<CustomEmoji>,
+    pub tagged_collections: Vec<serde_json::Value>,
+    pub quote: Option<serde_json::Value>,
+    pub card: Option<serde_json::Value>,
+    pub poll: Option<serde_json::Value>,
+    pub quote_approval: ApprovalPolicy,
+    /// Source text; only in the response to `DELETE /api/v1/statuses/:id` (delete and redraft).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+}
+
+/// `Relationship`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Relationship {
+    pub id: String,
+    pub following: bool,
+    pub showing_reblogs: bool,
+    pub notifying: bool,
+    pub languages: Option<Vec<String>>,
+    pub followed_by: bool,
+    pub blocking: bool,
+    pub blocked_by: bool,
+    pub muting: bool,
+    pub muting_notifications: bool,
+    pub muting_expires_at: Option<String>,
+    pub requested: bool,
+    pub requested_by: bool,
+    pub domain_blocking: bool,
+    pub endorsed: bool,
+    pub note: String,
+}
+
+/// `Notification` (v1).
+#[derive(Debug, Clone, Serialize)]
+pub struct Notification {
+    pub id: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub created_at: String,
+    pub group_key: String,
+    pub account: Account,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+}
+
+/// `Tag` (search results, tag pages).
+#[derive(Debug, Clone, Serialize)]
+pub struct Tag {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub history: Vec<TagHistory>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub following: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub featuring: Option<bool>,
+}
+
+/// One day of a tag's usage history; all values are strings, as in Mastodon.
+#[derive(Debug, Clone, Serialize)]
+pub struct TagHistory {
+    pub day: String,
+    pub uses: String,
+    pub accounts: String,
+}

@@ -1,0 +1,196 @@
+//! The `woolly` command line: `serve`, `migrate`, and `accounts …` operator commands in the
+//! spirit of Mastodon's `tootctl`.
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::Config;
+use crate::db::accounts as repo;
+use crate::server::open_db;
+use crate::service::accounts::{CreateError, NewLocalAccount, create_local};
+use crate::time::{now_ms, rfc3339};
+
+/// Woolly: a federated microblogging server with a Mastodon-compatible API.
+#[derive(Debug, Parser)]
+#[command(name = "woolly", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server (applies pending migrations first). The default command.
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Manage local accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+}
+
+/// Roles a local user can have.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum RoleArg {
+    User,
+    Moderator,
+    Admin,
+}
+
+impl RoleArg {
+    fn as_str(self) -> &'static str {
+        match self {
+            RoleArg::User => "user",
+            RoleArg::Moderator => "moderator",
+            RoleArg::Admin => "admin",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountsCommand {
+    /// Create a local account. Prints the password when it was generated.
+    Create {
+        /// Username (letters, digits, underscores).
+        username: String,
+        /// E-mail address.
+        #[arg(long)]
+        email: String,
+        /// Password; generated when omitted.
+        #[arg(long)]
+        password: Option<String>,
+        /// Role of the new user.
+        #[arg(long, value_enum, default_value = "user")]
+        role: RoleArg,
+        /// Mark the e-mail address as confirmed.
+        #[arg(long)]
+        confirmed: bool,
+    },
+    /// Change a user's role.
+    SetRole {
+        /// Username of a local account.
+        username: String,
+        /// New role.
+        #[arg(value_enum)]
+        role: RoleArg,
+    },
+    /// Set a new password (generated and printed) and sign the user out everywhere.
+    ResetPassword {
+        /// Username of a local account.
+        username: String,
+    },
+    /// List local accounts.
+    List,
+}
+
+/// Parses arguments and runs the chosen command.
+pub async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = Config::load()?;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => crate::server::serve(config).await,
+        Command::Migrate => {
+            let db = open_db(&config).await?;
+            db.migrate().await?;
+            println!("Migrations applied ({:?}).", db.backend());
+            Ok(())
+        }
+        Command::Accounts(cmd) => accounts(config, cmd).await,
+    }
+}
+
+async fn accounts(config: Config, cmd: AccountsCommand) -> anyhow::Result<()> {
+    let db = open_db(&config).await?;
+    db.migrate().await?;
+    match cmd {
+        AccountsCommand::Create {
+            username,
+            email,
+            password,
+            role,
+            confirmed,
+        } => {
+            let generated = password.is_none();
+            let password = password.unwrap_or_else(|| crate::crypto::random_token(18));
+            let new = NewLocalAccount {
+                username: username.clone(),
+                email,
+                password: password.clone(),
+                role: role.as_str().into(),
+                confirmed: confirmed || !config.email_confirmation_required(),
+                approved: true,
+                locale: "en".into(),
+                reason: None,
+                sign_up_ip: None,
+            };
+            match create_local(&db, &config, new).await {
+                Ok(created) => {
+                    println!(
+                        "OK: created @{username} (account id {})",
+                        created.account_id
+                    );
+                    if generated {
+                        println!("New password: {password}");
+                    }
+                    Ok(())
+                }
+                Err(CreateError::Invalid(v)) => {
+                    anyhow::bail!("{} {} ({})", v.field, v.description, v.code)
+                }
+                Err(CreateError::Internal(e)) => Err(e),
+            }
+        }
+        AccountsCommand::SetRole { username, role } => {
+            let user = find_user(&db, &username).await?;
+            let mut tx = db.begin().await?;
+            repo::set_role(tx.conn(), user.id, role.as_str(), now_ms()).await?;
+            tx.commit().await?;
+            println!("OK: @{username} is now {}", role.as_str());
+            Ok(())
+        }
+        AccountsCommand::ResetPassword { username } => {
+            let user = find_user(&db, &username).await?;
+            let password = crate::crypto::random_token(18);
+            let hash = crate::crypto::hash_password_async(password.clone()).await?;
+            let mut tx = db.begin().await?;
+            repo::set_password_hash(tx.conn(), user.id, &hash, now_ms()).await?;
+            crate::db::oauth::revoke_user_tokens(tx.conn(), user.id, now_ms()).await?;
+            tx.commit().await?;
+            println!("OK: new password for @{username}: {password}");
+            Ok(())
+        }
+        AccountsCommand::List => {
+            let mut h = db.read().await?;
+            let users = repo::list_users(h.conn()).await?;
+            println!(
+                "{:<20} {:<10} {:<9} {:<9} {:<24} {}",
+                "USERNAME", "ROLE", "CONFIRMED", "APPROVED", "CREATED", "EMAIL"
+            );
+            for u in users {
+                println!(
+                    "{:<20} {:<10} {:<9} {:<9} {:<24} {}",
+                    u.username,
+                    if u.disabled {
+                        format!("{} (off)", u.role)
+                    } else {
+                        u.role.clone()
+                    },
+                    u.confirmed_at.is_some(),
+                    u.approved,
+                    rfc3339(u.created_at),
+                    u.email
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+async fn find_user(db: &crate::db::Db, username: &str) -> anyhow::Result<repo::User> {
+    let mut h = db.read().await?;
+    let account = repo::find_by_username(h.conn(), username, None)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no local account @{username}"))?;
+    repo::get_user_by_account(h.conn(), account.id)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("@{username} has no login"))
+}

@@ -1,0 +1,207 @@
+//! Configuration: an optional `woolly.toml`, overridden by `WOOLLY_*` environment variables.
+//!
+//! The environment variable names are a public contract (see README): `WOOLLY_URL`,
+//! `WOOLLY_LISTEN`, `WOOLLY_DATABASE_URL`, `WOOLLY_DATA_DIR`, `WOOLLY_REGISTRATIONS`,
+//! `WOOLLY_TRUSTED_PROXIES`. Every key of the TOML file has the same name in lower case.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Who may create an account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Registrations {
+    /// Anyone may sign up and use the account at once.
+    Open,
+    /// Anyone may sign up; a moderator approves the account before it can log in.
+    Approval,
+    /// Only operators create accounts (`woolly accounts create`).
+    Closed,
+}
+
+/// The whole server configuration, after defaults, file and environment are merged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Public base URL, without a trailing slash (`https://social.example`).
+    pub url: String,
+    /// Socket address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// `sqlite://PATH` or `postgres://…`; empty means `sqlite://{data_dir}/woolly.sqlite3`.
+    #[serde(default)]
+    pub database_url: String,
+    /// Where the SQLite database and media files live.
+    pub data_dir: PathBuf,
+    /// Sign-up policy.
+    pub registrations: Registrations,
+    /// Reverse proxies whose `X-Forwarded-For`/`X-Forwarded-Proto` headers are believed.
+    #[serde(deserialize_with = "string_or_list")]
+    pub trusted_proxies: Vec<IpAddr>,
+    /// Instance title shown to clients.
+    pub title: String,
+    /// Short instance description shown to clients.
+    pub description: String,
+    /// Contact e-mail address of the operator.
+    pub contact_email: String,
+    /// Whether `grant_type=password` is accepted at `POST /oauth/token`.
+    pub password_grant: bool,
+    /// SMTP server URL; when set, new accounts must confirm their e-mail address.
+    #[serde(default)]
+    pub smtp_url: String,
+    /// Rate limiting of the API (Mastodon's defaults; loopback clients are exempt).
+    pub rate_limit: bool,
+    /// Requests allowed per account and per IP in each 5-minute window.
+    pub rate_limit_requests: u32,
+    /// Sign-ups allowed per IP in each 30-minute window.
+    pub rate_limit_signups: u32,
+    /// `synchronous` setting of SQLite: `normal` (default) or `full`. See ARCHITECTURE.md.
+    pub sqlite_synchronous: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            url: "http://localhost:3000".into(),
+            listen: "127.0.0.1:3000".parse().expect("valid default address"),
+            database_url: String::new(),
+            data_dir: PathBuf::from("./data"),
+            registrations: Registrations::Open,
+            trusted_proxies: vec!["127.0.0.1".parse().unwrap(), "::1".parse().unwrap()],
+            title: "Woolly".into(),
+            description: "A Woolly server".into(),
+            contact_email: String::new(),
+            password_grant: true,
+            smtp_url: String::new(),
+            rate_limit: true,
+            rate_limit_requests: 300,
+            rate_limit_signups: 5,
+            sqlite_synchronous: "normal".into(),
+        }
+    }
+}
+
+fn string_or_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpAddr>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        One(String),
+        Many(Vec<String>),
+    }
+    let items = match Raw::deserialize(d)? {
+        Raw::One(s) => s
+            .split([',', ' '])
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned)
+            .collect(),
+        Raw::Many(v) => v,
+    };
+    items
+        .iter()
+        .map(|s| s.trim().parse::<IpAddr>().map_err(serde::de::Error::custom))
+        .collect()
+}
+
+/// Problems found while loading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file or an environment variable has a wrong value.
+    #[error("invalid configuration: {0}")]
+    Invalid(#[from] Box<figment::Error>),
+    /// `WOOLLY_URL` is not an absolute http(s) URL.
+    #[error("WOOLLY_URL must be an absolute http:// or https:// URL, got {0:?}")]
+    BadUrl(String),
+}
+
+impl Config {
+    /// Loads defaults, then `woolly.toml` (or the file named by `WOOLLY_CONFIG`), then `WOOLLY_*`.
+    pub fn load() -> Result<Config, ConfigError> {
+        let file = std::env::var("WOOLLY_CONFIG").unwrap_or_else(|_| "woolly.toml".into());
+        let figment = Figment::from(Serialized::defaults(Config::default()))
+            .merge(Toml::file(file))
+            .merge(Env::prefixed("WOOLLY_").ignore(&["CONFIG", "TEST_POSTGRES_URL", "LOG"]));
+        let config: Config = figment.extract().map_err(Box::new)?;
+        config.validated()
+    }
+
+    /// Normalises and checks derived values (trailing slash, URL scheme, database URL).
+    pub fn validated(mut self) -> Result<Config, ConfigError> {
+        self.url = self.url.trim_end_matches('/').to_owned();
+        let parsed =
+            url::Url::parse(&self.url).map_err(|_| ConfigError::BadUrl(self.url.clone()))?;
+        if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
+            return Err(ConfigError::BadUrl(self.url.clone()));
+        }
+        if self.database_url.is_empty() {
+            self.database_url = format!(
+                "sqlite://{}",
+                self.data_dir.join("woolly.sqlite3").display()
+            );
+        }
+        Ok(self)
+    }
+
+    /// The instance's domain as used in `acct` handles: host, plus port when not the default.
+    pub fn domain(&self) -> String {
+        let parsed = url::Url::parse(&self.url).expect("validated URL");
+        let host = parsed.host_str().unwrap_or("localhost").to_owned();
+        match parsed.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        }
+    }
+
+    /// Streaming base URL (`ws://` or `wss://`) on the same host.
+    pub fn streaming_url(&self) -> String {
+        if let Some(rest) = self.url.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else {
+            format!("ws://{}", self.url.trim_start_matches("http://"))
+        }
+    }
+
+    /// Whether new accounts must confirm their e-mail address before using their token.
+    pub fn email_confirmation_required(&self) -> bool {
+        !self.smtp_url.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn domain_keeps_non_default_port() {
+        let c = Config {
+            url: "http://localhost:3000/".into(),
+            ..Config::default()
+        }
+        .validated()
+        .unwrap();
+        assert_eq!(c.url, "http://localhost:3000");
+        assert_eq!(c.domain(), "localhost:3000");
+        let c = Config {
+            url: "https://social.example".into(),
+            ..Config::default()
+        }
+        .validated()
+        .unwrap();
+        assert_eq!(c.domain(), "social.example");
+        assert_eq!(c.streaming_url(), "wss://social.example");
+    }
+
+    #[test]
+    fn rejects_relative_url() {
+        assert!(
+            Config {
+                url: "social.example".into(),
+                ..Config::default()
+            }
+            .validated()
+            .is_err()
+        );
+    }
+}

@@ -1,0 +1,265 @@
+//! OAuth applications, authorization codes, access tokens and browser sessions.
+//! Secrets are stored as SHA-256 digests; lookups are by digest.
+
+use sqlx::FromRow;
+
+use super::Conn;
+use crate::with_conn;
+
+/// One row of `oauth_applications`.
+#[derive(Debug, Clone, FromRow)]
+pub struct Application {
+    pub id: i64,
+    pub name: String,
+    pub website: Option<String>,
+    pub redirect_uris: String,
+    pub scopes: String,
+    pub client_id: String,
+    pub client_secret_hash: String,
+    pub created_at: i64,
+}
+
+impl Application {
+    /// The registered redirect URIs.
+    pub fn redirect_uri_list(&self) -> Vec<String> {
+        self.redirect_uris
+            .lines()
+            .map(str::to_owned)
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+}
+
+const APP_COLUMNS: &str =
+    "id, name, website, redirect_uris, scopes, client_id, client_secret_hash, created_at";
+
+/// Inserts an application.
+pub async fn insert_application(c: Conn<'_>, app: &Application) -> Result<(), sqlx::Error> {
+    with_conn!(c, |c| {
+        sqlx::query(
+        "INSERT INTO oauth_applications (id, name, website, redirect_uris, scopes, client_id, client_secret_hash, created_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8)"
+    )
+    .bind(app.id)
+    .bind(&app.name)
+    .bind(&app.website)
+    .bind(&app.redirect_uris)
+    .bind(&app.scopes)
+    .bind(&app.client_id)
+    .bind(&app.client_secret_hash)
+    .bind(app.created_at)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })
+}
+
+/// The application with this id.
+pub async fn get_application(c: Conn<'_>, id: i64) -> Result<Option<Application>, sqlx::Error> {
+    let sql = format!("SELECT {APP_COLUMNS} FROM oauth_applications WHERE id = $1");
+    with_conn!(c, |c| sqlx::query_as::<_, Application>(
+        sqlx::AssertSqlSafe(sql.as_str())
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)
+}
+
+/// The application with this public client id.
+pub async fn find_application_by_client_id(
+    c: Conn<'_>,
+    client_id: &str,
+) -> Result<Option<Application>, sqlx::Error> {
+    let sql = format!("SELECT {APP_COLUMNS} FROM oauth_applications WHERE client_id = $1");
+    with_conn!(c, |c| sqlx::query_as::<_, Application>(
+        sqlx::AssertSqlSafe(sql.as_str())
+    )
+    .bind(client_id)
+    .fetch_optional(c)
+    .await)
+}
+
+/// One row of `oauth_authorization_codes`.
+#[derive(Debug, Clone, FromRow)]
+pub struct AuthorizationCode {
+    pub code_hash: String,
+    pub application_id: i64,
+    pub user_id: i64,
+    pub redirect_uri: String,
+    pub scopes: String,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<String>,
+    pub expires_at: i64,
+    pub created_at: i64,
+}
+
+/// Stores an authorization code (by digest).
+pub async fn insert_code(c: Conn<'_>, code: &AuthorizationCode) -> Result<(), sqlx::Error> {
+    with_conn!(c, |c| {
+        sqlx::query(
+        "INSERT INTO oauth_authorization_codes (code_hash, application_id, user_id, redirect_uri, scopes, \
+         code_challenge, code_challenge_method, expires_at, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)"
+    )
+    .bind(&code.code_hash)
+    .bind(code.application_id)
+    .bind(code.user_id)
+    .bind(&code.redirect_uri)
+    .bind(&code.scopes)
+    .bind(&code.code_challenge)
+    .bind(&code.code_challenge_method)
+    .bind(code.expires_at)
+    .bind(code.created_at)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })
+}
+
+/// Removes and returns an authorization code: each code can be redeemed once.
+pub async fn take_code(
+    c: Conn<'_>,
+    code_hash: &str,
+) -> Result<Option<AuthorizationCode>, sqlx::Error> {
+    with_conn!(c, |c| {
+        sqlx::query_as::<_, AuthorizationCode>(
+        "DELETE FROM oauth_authorization_codes WHERE code_hash = $1 RETURNING code_hash, application_id, user_id, \
+         redirect_uri, scopes, code_challenge, code_challenge_method, expires_at, created_at"
+    )
+    .bind(code_hash)
+    .fetch_optional(c)
+    .await
+    })
+}
+
+/// One row of `oauth_access_tokens`.
+#[derive(Debug, Clone, FromRow)]
+pub struct AccessToken {
+    pub id: i64,
+    pub application_id: Option<i64>,
+    pub user_id: Option<i64>,
+    pub scopes: String,
+    pub created_at: i64,
+}
+
+/// Stores a new access token (by digest).
+pub async fn insert_token(
+    c: Conn<'_>,
+    id: i64,
+    token_hash: &str,
+    application_id: Option<i64>,
+    user_id: Option<i64>,
+    scopes: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    with_conn!(c, |c| {
+        sqlx::query(
+        "INSERT INTO oauth_access_tokens (id, token_hash, application_id, user_id, scopes, created_at) VALUES ($1,$2,$3,$4,$5,$6)"
+    )
+    .bind(id)
+    .bind(token_hash)
+    .bind(application_id)
+    .bind(user_id)
+    .bind(scopes)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })
+}
+
+/// The live (not revoked) token with this digest.
+pub async fn find_token(c: Conn<'_>, token_hash: &str) -> Result<Option<AccessToken>, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query_as::<_, AccessToken>(
+        "SELECT id, application_id, user_id, scopes, created_at FROM oauth_access_tokens \
+         WHERE token_hash = $1 AND revoked_at IS NULL"
+    )
+    .bind(token_hash)
+    .fetch_optional(c)
+    .await)
+}
+
+/// Revokes the token with this digest if it belongs to the application; returns whether one was.
+pub async fn revoke_token(
+    c: Conn<'_>,
+    token_hash: &str,
+    application_id: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    with_conn!(c, |c| {
+        sqlx::query(
+        "UPDATE oauth_access_tokens SET revoked_at = $3 WHERE token_hash = $1 AND application_id = $2 AND revoked_at IS NULL"
+    )
+    .bind(token_hash)
+    .bind(application_id)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected() > 0)
+    })
+}
+
+/// Revokes every token of a user (password reset, disabling).
+pub async fn revoke_user_tokens(c: Conn<'_>, user_id: i64, now: i64) -> Result<u64, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query(
+        "UPDATE oauth_access_tokens SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL"
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
+}
+
+/// A browser session for the server-rendered pages.
+#[derive(Debug, Clone, FromRow)]
+pub struct WebSession {
+    pub token_hash: String,
+    pub user_id: i64,
+    pub csrf_token: String,
+    pub expires_at: i64,
+}
+
+/// Stores a browser session.
+pub async fn insert_session(c: Conn<'_>, s: &WebSession, now: i64) -> Result<(), sqlx::Error> {
+    with_conn!(c, |c| {
+        sqlx::query(
+        "INSERT INTO web_sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1,$2,$3,$4,$5)"
+    )
+    .bind(&s.token_hash)
+    .bind(s.user_id)
+    .bind(&s.csrf_token)
+    .bind(now)
+    .bind(s.expires_at)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })
+}
+
+/// The unexpired session with this digest.
+pub async fn find_session(
+    c: Conn<'_>,
+    token_hash: &str,
+    now: i64,
+) -> Result<Option<WebSession>, sqlx::Error> {
+    with_conn!(c, |c| {
+        sqlx::query_as::<_, WebSession>(
+        "SELECT token_hash, user_id, csrf_token, expires_at FROM web_sessions WHERE token_hash = $1 AND expires_at > $2"
+    )
+    .bind(token_hash)
+    .bind(now)
+    .fetch_optional(c)
+    .await
+    })
+}
+
+/// Ends a browser session.
+pub async fn delete_session(c: Conn<'_>, token_hash: &str) -> Result<(), sqlx::Error> {
+    with_conn!(c, |c| sqlx::query(
+        "DELETE FROM web_sessions WHERE token_hash = $1"
+    )
+    .bind(token_hash)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}

@@ -1,0 +1,154 @@
+//! Background job workers over the durable `jobs` table (see `db::jobs`).
+//!
+//! A job is enqueued in the same transaction as the change that needs it, and the enqueuing
+//! node's workers are woken at once; other nodes find it by polling. Failed jobs are retried
+//! with exponential backoff and jitter until `max_attempts`.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+
+use crate::db::{self, Conn};
+use crate::id::next_id;
+use crate::state::AppState;
+use crate::time::now_ms;
+
+/// Priority of work a local user is waiting for (fan-out of their post).
+pub const PRIORITY_LOCAL: i64 = 0;
+/// Priority of federation work (deliveries, remote fetches).
+pub const PRIORITY_FEDERATION: i64 = 10;
+
+/// What a job does. Stored as JSON in `jobs.payload`, tagged by `jobs.kind`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Job {
+    /// Insert a new status into its audience's home feeds.
+    FanOut {
+        /// The status (or boost) to distribute.
+        status_id: i64,
+    },
+}
+
+impl Job {
+    fn kind(&self) -> &'static str {
+        match self {
+            Job::FanOut { .. } => "fan_out",
+        }
+    }
+}
+
+/// Enqueues `job` to run now, inside the caller's transaction. Call
+/// [`AppState::wake_workers`] after committing.
+pub async fn enqueue(c: Conn<'_>, job: &Job, priority: i64) -> Result<(), sqlx::Error> {
+    let payload = serde_json::to_string(job).expect("jobs serialize");
+    db::jobs::enqueue(c, next_id(), job.kind(), &payload, priority, now_ms()).await
+}
+
+impl AppState {
+    /// Wakes this node's workers after a transaction that enqueued jobs has committed.
+    pub fn wake_workers(&self) {
+        self.jobs_notify.notify_waiters();
+    }
+}
+
+/// Runs one job. Handlers must be idempotent: a job may run again after a crash.
+async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
+    match job {
+        Job::FanOut { status_id } => {
+            let mut tx = state.db.begin().await?;
+            db::timelines::fan_out(tx.conn(), *status_id)
+                .await
+                .context("fan-out insert")?;
+            tx.commit().await?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs pending jobs until none is due; returns how many ran. Tests and the benchmark use
+/// this to drain the queue deterministically.
+pub async fn run_pending(state: &AppState) -> anyhow::Result<usize> {
+    let mut total = 0;
+    loop {
+        let n = run_batch(state).await?;
+        if n == 0 {
+            return Ok(total);
+        }
+        total += n;
+    }
+}
+
+async fn run_batch(state: &AppState) -> anyhow::Result<usize> {
+    let claimed = {
+        let mut tx = state.db.begin().await?;
+        let jobs = db::jobs::claim(tx.conn(), now_ms(), 120_000, 16).await?;
+        tx.commit().await?;
+        jobs
+    };
+    let n = claimed.len();
+    for row in claimed {
+        let result = match serde_json::from_str::<Job>(&row.payload) {
+            Ok(job) => run(state, &job).await,
+            Err(e) => Err(anyhow::anyhow!("undecodable job payload: {e}")),
+        };
+        let mut tx = state.db.begin().await?;
+        match result {
+            Ok(()) => db::jobs::complete(tx.conn(), row.id).await?,
+            Err(e) if row.attempts >= row.max_attempts => {
+                tracing::error!(job_id = row.id, kind = %row.kind, error = %format!("{e:#}"), "job failed permanently");
+                db::jobs::complete(tx.conn(), row.id).await?;
+            }
+            Err(e) => {
+                let backoff = 1000 * 2i64.pow(row.attempts.clamp(0, 20) as u32);
+                let jitter = rand::random_range(0..=backoff / 4);
+                tracing::warn!(job_id = row.id, kind = %row.kind, attempt = row.attempts, error = %format!("{e:#}"), "job failed; will retry");
+                db::jobs::retry(
+                    tx.conn(),
+                    row.id,
+                    now_ms() + backoff + jitter,
+                    &format!("{e:#}"),
+                )
+                .await?;
+            }
+        }
+        tx.commit().await?;
+    }
+    Ok(n)
+}
+
+/// Spawns `count` workers that run until `shutdown` is cancelled.
+pub fn spawn_workers(
+    state: AppState,
+    count: usize,
+    shutdown: CancellationToken,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    (0..count)
+        .map(|_| {
+            let state = state.clone();
+            let shutdown = shutdown.clone();
+            tokio::spawn(async move {
+                loop {
+                    let notified = state.jobs_notify.notified();
+                    let ran = match run_batch(&state).await {
+                        Ok(n) => n,
+                        Err(e) => {
+                            tracing::error!(error = %format!("{e:#}"), "job worker error");
+                            0
+                        }
+                    };
+                    if ran > 0 {
+                        continue;
+                    }
+                    tokio::select! {
+                        _ = shutdown.cancelled() => break,
+                        _ = notified => {}
+                        // Poll for jobs enqueued by other nodes and for retries coming due.
+                        _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    }
+                }
+            })
+        })
+        .collect()
+}

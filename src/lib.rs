@@ -1,0 +1,22 @@
+//! Woolly: a federated microblogging server with a Mastodon-compatible client API, in one
+//! binary, on SQLite or PostgreSQL.
+//!
+//! Layers, from the edge inwards (see ARCHITECTURE.md):
+//! - [`api`] and [`web`]: HTTP (axum). Parse, authenticate, call services, render entities.
+//! - [`service`]: business rules; one transaction per action; enqueue jobs.
+//! - [`db`]: all SQL, written once for both engines.
+//! - [`jobs`]: durable background work (fan-out now; federation and media later).
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod error;
+pub mod id;
+pub mod jobs;
+pub mod server;
+pub mod service;
+pub mod state;
+pub mod time;
+pub mod web;

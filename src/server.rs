@@ -1,0 +1,104 @@
+//! Running the server: open the database, migrate, start job workers, serve HTTP until
+//! SIGINT/SIGTERM, then let in-flight requests finish.
+
+use std::net::SocketAddr;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+
+use crate::config::Config;
+use crate::db::{Db, DbOptions};
+use crate::state::AppState;
+
+/// Opens the configured database with the configured options.
+pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
+    let opts = DbOptions {
+        sqlite_synchronous: config.sqlite_synchronous.clone(),
+        ..DbOptions::default()
+    };
+    Db::connect(&config.database_url, &opts).await
+}
+
+/// A running server (used by `woolly serve` and by the tests).
+pub struct Running {
+    /// The bound address.
+    pub addr: SocketAddr,
+    /// The shared state.
+    pub state: AppState,
+    /// Cancel to shut down.
+    pub shutdown: CancellationToken,
+    /// Completes when the HTTP server and the workers have stopped.
+    pub handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+/// Starts serving `state` on `listener` with `workers` job workers.
+pub fn start(state: AppState, listener: TcpListener, workers: usize) -> anyhow::Result<Running> {
+    let addr = listener.local_addr()?;
+    let shutdown = CancellationToken::new();
+    let worker_handles = crate::jobs::spawn_workers(state.clone(), workers, shutdown.clone());
+    let app = crate::api::router(state.clone());
+    let token = shutdown.clone();
+    let db = state.db.clone();
+    let handle = tokio::spawn(async move {
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async move { token.cancelled().await })
+        .await
+        .context("HTTP server")?;
+        for h in worker_handles {
+            let _ = h.await;
+        }
+        db.close().await;
+        Ok(())
+    });
+    Ok(Running {
+        addr,
+        state,
+        shutdown,
+        handle,
+    })
+}
+
+/// `woolly serve`.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let db = open_db(&config).await?;
+    db.migrate().await?;
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    tracing::info!(url = %config.url, listen = %config.listen, backend = ?db.backend(), "Woolly is listening");
+    let running = start(AppState::new(config, db), listener, 2)?;
+    let token = running.shutdown.clone();
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: finishing in-flight requests");
+        token.cancel();
+    });
+    running.handle.await??;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -1,0 +1,301 @@
+//! Creating local accounts (sign-up, operator CLI) and the rules for usernames and passwords.
+
+use crate::config::Config;
+use crate::crypto;
+use crate::db::accounts::{self as repo, NewAccount, NewUser};
+use crate::db::{Db, is_unique_violation};
+use crate::id::next_id;
+use crate::time::now_ms;
+
+/// Usernames nobody may register (they would shadow routes or impersonate the service).
+pub const RESERVED_USERNAMES: &[&str] = &[
+    "admin",
+    "administrator",
+    "root",
+    "support",
+    "help",
+    "abuse",
+    "postmaster",
+    "webmaster",
+    "hostmaster",
+    "security",
+    "moderator",
+    "mod",
+    "owner",
+    "staff",
+    "system",
+    "instance",
+    "actor",
+    "woolly",
+    "mastodon",
+    "api",
+    "oauth",
+    "settings",
+    "about",
+    "auth",
+    "inbox",
+    "outbox",
+    "users",
+    "tags",
+    "nodeinfo",
+    "well_known",
+    "null",
+    "undefined",
+    "noreply",
+    "no_reply",
+    "info",
+    "contact",
+];
+
+/// Longest username accepted (Mastodon's limit).
+pub const MAX_USERNAME: usize = 30;
+/// Shortest password accepted.
+pub const MIN_PASSWORD: usize = 8;
+/// Longest password accepted (bounded hashing work).
+pub const MAX_PASSWORD: usize = 72;
+
+/// Why an account could not be created; `field` and `code` follow Mastodon's 422 `details`.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{field}: {description}")]
+pub struct ValidationError {
+    /// Parameter name (`username`, `email`, `password`, `agreement`).
+    pub field: &'static str,
+    /// `ERR_BLANK`, `ERR_TAKEN`, `ERR_INVALID`, `ERR_RESERVED`, `ERR_TOO_LONG`, `ERR_TOO_SHORT`…
+    pub code: &'static str,
+    /// Human-readable explanation.
+    pub description: String,
+}
+
+fn invalid(
+    field: &'static str,
+    code: &'static str,
+    description: impl Into<String>,
+) -> ValidationError {
+    ValidationError {
+        field,
+        code,
+        description: description.into(),
+    }
+}
+
+/// Checks a username's syntax and that it is not reserved.
+pub fn validate_username(username: &str) -> Result<(), ValidationError> {
+    if username.is_empty() {
+        return Err(invalid("username", "ERR_BLANK", "can't be blank"));
+    }
+    if username.len() > MAX_USERNAME {
+        return Err(invalid(
+            "username",
+            "ERR_TOO_LONG",
+            format!("is too long (maximum is {MAX_USERNAME} characters)"),
+        ));
+    }
+    if !username
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_')
+    {
+        return Err(invalid(
+            "username",
+            "ERR_INVALID",
+            "must contain only letters, numbers and underscores",
+        ));
+    }
+    if RESERVED_USERNAMES.contains(&username.to_ascii_lowercase().as_str()) {
+        return Err(invalid("username", "ERR_RESERVED", "is reserved"));
+    }
+    Ok(())
+}
+
+/// Checks an e-mail address's basic shape (`local@domain.tld`).
+pub fn validate_email(email: &str) -> Result<(), ValidationError> {
+    if email.is_empty() {
+        return Err(invalid("email", "ERR_BLANK", "can't be blank"));
+    }
+    let ok = email.len() <= 254
+        && !email.chars().any(char::is_whitespace)
+        && email.split_once('@').is_some_and(|(l, d)| {
+            !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid("email", "ERR_INVALID", "is invalid"))
+    }
+}
+
+/// Checks a password's length.
+pub fn validate_password(password: &str) -> Result<(), ValidationError> {
+    if password.is_empty() {
+        return Err(invalid("password", "ERR_BLANK", "can't be blank"));
+    }
+    if password.chars().count() < MIN_PASSWORD {
+        return Err(invalid(
+            "password",
+            "ERR_TOO_SHORT",
+            format!("is too short (minimum is {MIN_PASSWORD} characters)"),
+        ));
+    }
+    if password.len() > MAX_PASSWORD {
+        return Err(invalid(
+            "password",
+            "ERR_TOO_LONG",
+            format!("is too long (maximum is {MAX_PASSWORD} characters)"),
+        ));
+    }
+    Ok(())
+}
+
+/// What a new local account needs.
+#[derive(Debug, Clone)]
+pub struct NewLocalAccount {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+    pub role: String,
+    /// E-mail address already confirmed (CLI `--confirmed`, or no mail server configured).
+    pub confirmed: bool,
+    /// Approved to log in (false when registrations need approval).
+    pub approved: bool,
+    pub locale: String,
+    pub reason: Option<String>,
+    pub sign_up_ip: Option<String>,
+}
+
+/// The ids of a created account.
+#[derive(Debug, Clone, Copy)]
+pub struct CreatedAccount {
+    pub account_id: i64,
+    pub user_id: i64,
+}
+
+/// Errors of [`create_local`].
+#[derive(Debug, thiserror::Error)]
+pub enum CreateError {
+    /// A field is invalid or taken.
+    #[error(transparent)]
+    Invalid(#[from] ValidationError),
+    /// Database or crypto failure.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+/// Validates and creates a local account with its user and RSA key pair, in one transaction.
+pub async fn create_local(
+    db: &Db,
+    cfg: &Config,
+    new: NewLocalAccount,
+) -> Result<CreatedAccount, CreateError> {
+    validate_username(&new.username)?;
+    validate_email(&new.email)?;
+    validate_password(&new.password)?;
+    {
+        let mut h = db.read().await.map_err(anyhow::Error::from)?;
+        if repo::find_by_username(h.conn(), &new.username, None)
+            .await
+            .map_err(anyhow::Error::from)?
+            .is_some()
+        {
+            return Err(invalid("username", "ERR_TAKEN", "has already been taken").into());
+        }
+        if repo::email_taken(h.conn(), &new.email)
+            .await
+            .map_err(anyhow::Error::from)?
+        {
+            return Err(invalid("email", "ERR_TAKEN", "has already been taken").into());
+        }
+    }
+    let (hash, keys) = tokio::join!(
+        crypto::hash_password_async(new.password.clone()),
+        crypto::generate_rsa_keypair_async()
+    );
+    let hash = hash?;
+    let (private_pem, public_pem) = keys?;
+    let now = now_ms();
+    let account_id = next_id();
+    let user_id = next_id();
+    let actor = format!("{}/users/{}", cfg.url, new.username);
+    let account = NewAccount {
+        id: account_id,
+        username: new.username.clone(),
+        domain: None,
+        display_name: String::new(),
+        uri: actor.clone(),
+        url: Some(format!("{}/@{}", cfg.url, new.username)),
+        inbox_url: Some(format!("{actor}/inbox")),
+        shared_inbox_url: Some(format!("{}/inbox", cfg.url)),
+        outbox_url: Some(format!("{actor}/outbox")),
+        followers_url: Some(format!("{actor}/followers")),
+        following_url: Some(format!("{actor}/following")),
+        public_key_pem: public_pem,
+        private_key_pem: Some(private_pem),
+        locked: false,
+        bot: false,
+        created_at: now,
+    };
+    let user = NewUser {
+        id: user_id,
+        account_id,
+        email: new.email.clone(),
+        password_hash: hash,
+        role: new.role.clone(),
+        confirmed_at: new.confirmed.then_some(now),
+        confirmation_token: (!new.confirmed).then(|| crypto::random_token(32)),
+        approved: new.approved,
+        locale: new.locale.clone(),
+        reason: new.reason.clone(),
+        sign_up_ip: new.sign_up_ip.clone(),
+        created_at: now,
+    };
+    let result: Result<(), sqlx::Error> = async {
+        let mut tx = db.begin().await?;
+        repo::insert(tx.conn(), &account).await?;
+        repo::insert_user(tx.conn(), &user).await?;
+        tx.commit().await
+    }
+    .await;
+    match result {
+        Ok(()) => Ok(CreatedAccount {
+            account_id,
+            user_id,
+        }),
+        // Lost a race with a concurrent sign-up: report it like the pre-check would have.
+        Err(e) if is_unique_violation(&e) => {
+            let msg = e.to_string();
+            let field = if msg.contains("email") {
+                "email"
+            } else {
+                "username"
+            };
+            Err(invalid(field, "ERR_TAKEN", "has already been taken").into())
+        }
+        Err(e) => Err(anyhow::Error::from(e).context("creating account").into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn username_rules() {
+        assert!(validate_username("alice_99").is_ok());
+        assert_eq!(validate_username("").unwrap_err().code, "ERR_BLANK");
+        assert_eq!(validate_username("al ice").unwrap_err().code, "ERR_INVALID");
+        assert_eq!(validate_username("émile").unwrap_err().code, "ERR_INVALID");
+        assert_eq!(validate_username("Admin").unwrap_err().code, "ERR_RESERVED");
+        assert_eq!(
+            validate_username(&"a".repeat(31)).unwrap_err().code,
+            "ERR_TOO_LONG"
+        );
+    }
+
+    #[test]
+    fn email_and_password_rules() {
+        assert!(validate_email("a@b.example").is_ok());
+        assert!(validate_email("nope").is_err());
+        assert!(validate_email("a@b").is_err());
+        assert!(validate_password("short").is_err());
+        assert!(validate_password("long enough").is_ok());
+        assert!(validate_password(&"x".repeat(73)).is_err());
+    }
+}

@@ -1,0 +1,7 @@
+//! Business logic ("processing"): what an action means, independent of HTTP. Services take
+//! the shared state or a connection, validate, write in one transaction, enqueue follow-up
+//! jobs, and return domain rows; the API layer renders them.
+
+pub mod accounts;
+pub mod hydrate;
+pub mod notify;
