@@ -5,3 +5,4 @@
 pub mod accounts;
 pub mod hydrate;
 pub mod notify;
+pub mod text;
