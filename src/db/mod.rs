@@ -14,6 +14,7 @@ pub mod follows;
 pub mod jobs;
 pub mod notifications;
 pub mod oauth;
+pub mod seed;
 pub mod statuses;
 pub mod timelines;
 
