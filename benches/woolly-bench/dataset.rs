@@ -3,17 +3,23 @@
 //! mentions, links, every visibility), with home feeds materialised as the fan-out builds
 //! them. Rows are generated on a separate thread and bulk-inserted through
 //! `woolly::db::seed`, in large transactions.
+//!
+//! Home feeds are computed here rather than with `INSERT … SELECT`: keeping each feed's
+//! newest 400 entries by SQL means ranking every follower × followee-status pair (about
+//! 90 million at full size), while walking the statuses newest-first in memory and stopping
+//! at 400 per feed is linear in the rows written. The audience rules are those of
+//! `db::timelines::fan_out`.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use woolly::db::Db;
 use woolly::db::seed::{
-    self, AccountRow, FollowRow, MentionRow, StatusRow, StatusTagRow, TagRow, TokenRow, UserRow,
+    self, AccountRow, FollowRow, HomeFeedRow, MentionRow, StatusRow, StatusTagRow, TagRow,
+    TokenRow, UserRow,
 };
 use woolly::id::id_at;
 use woolly::service::text::{self, MentionTarget};
@@ -25,8 +31,10 @@ const SCOPES: &str = "read write follow push";
 const DAY_MS: i64 = 86_400_000;
 /// Statuses generated per transaction.
 const CHUNK: usize = 10_000;
-/// Accounts whose home feeds one INSERT … SELECT materialises.
-const FEED_BATCH: usize = 100;
+/// Rows per transaction for the large tables.
+const TX_ROWS: usize = 200_000;
+/// "None" in the compact per-status index fields.
+const NONE: u32 = u32::MAX;
 
 /// What to seed.
 #[derive(Debug, Clone)]
@@ -213,6 +221,10 @@ pub async fn seed(db: &Db, spec: &Spec) -> anyhow::Result<(Dataset, Vec<Step>)> 
     let t = Instant::now();
     let mut follow_ids = UniqueIds::default();
     let mut follows = Vec::new();
+    let mut graph = Graph {
+        followers: vec![Vec::new(); n],
+        pairs: HashSet::new(),
+    };
     let created_of = |i: usize| accounts_start + i as i64 * step_ms;
     for i in 1..n {
         let mut targets = HashSet::new();
@@ -231,6 +243,8 @@ pub async fn seed(db: &Db, spec: &Spec) -> anyhow::Result<(Dataset, Vec<Step>)> 
             }
         }
         for j in targets {
+            graph.followers[j].push(i as u32);
+            graph.pairs.insert(Graph::key(i as u32, j as u32));
             let at = created_of(i).max(created_of(j)) + rng.random_range(1000..DAY_MS);
             follows.push(FollowRow {
                 id: follow_ids.at(at),
@@ -241,7 +255,7 @@ pub async fn seed(db: &Db, spec: &Spec) -> anyhow::Result<(Dataset, Vec<Step>)> 
         }
     }
     let mut rows = 0;
-    for chunk in follows.chunks(100_000) {
+    for chunk in follows.chunks(TX_ROWS) {
         let mut tx = db.begin().await?;
         seed::fast_commit(tx.conn()).await?;
         rows += seed::insert_rows(tx.conn(), chunk).await?;
@@ -279,6 +293,7 @@ pub async fn seed(db: &Db, spec: &Spec) -> anyhow::Result<(Dataset, Vec<Step>)> 
             .map(|t| (t.display_name.clone(), t.id))
             .collect(),
         history: Vec::with_capacity(spec.statuses),
+        direct_mentions: HashMap::new(),
         mention_ids: UniqueIds::default(),
         start: statuses_start,
         step: ((now - statuses_start) / spec.statuses.max(1) as i64).max(1),
@@ -292,6 +307,7 @@ pub async fn seed(db: &Db, spec: &Spec) -> anyhow::Result<(Dataset, Vec<Step>)> 
                 break;
             }
         }
+        (generator.history, generator.direct_mentions)
     });
     let mut inserted = 0usize;
     let mut next_report = spec.statuses / 10;
@@ -311,7 +327,7 @@ pub async fn seed(db: &Db, spec: &Spec) -> anyhow::Result<(Dataset, Vec<Step>)> 
             next_report += spec.statuses / 10;
         }
     }
-    producer
+    let (history, direct_mentions) = producer
         .join()
         .map_err(|_| anyhow::anyhow!("status generator panicked"))?;
     steps.push(Step {
@@ -322,21 +338,26 @@ pub async fn seed(db: &Db, spec: &Spec) -> anyhow::Result<(Dataset, Vec<Step>)> 
 
     // Home feeds, as the fan-out would have built them.
     let t = Instant::now();
+    let feeds = home_feeds(&history, &direct_mentions, &graph, spec.feed_depth);
+    drop((history, direct_mentions, graph));
     let mut rows = 0;
-    for group in account_ids.chunks(FEED_BATCH * 20) {
-        let mut tx = db.begin().await?;
-        seed::fast_commit(tx.conn()).await?;
-        for batch in group.chunks(FEED_BATCH) {
-            rows += seed::materialise_home_feeds(
-                tx.conn(),
-                batch[0],
-                batch[batch.len() - 1],
-                spec.feed_depth as i64,
-            )
-            .await
-            .context("materialising home feeds")?;
+    let mut batch = Vec::with_capacity(TX_ROWS);
+    for (account, feed) in feeds.iter().enumerate() {
+        // Oldest first, so each feed's primary-key range is written in order.
+        for &(status_id, author) in feed.iter().rev() {
+            batch.push(HomeFeedRow {
+                account_id: account_ids[account],
+                status_id,
+                author_id: account_ids[author as usize],
+            });
         }
-        tx.commit().await?;
+        if batch.len() >= TX_ROWS || account + 1 == feeds.len() {
+            let mut tx = db.begin().await?;
+            seed::fast_commit(tx.conn()).await?;
+            rows += seed::insert_rows(tx.conn(), &batch).await?;
+            tx.commit().await?;
+            batch.clear();
+        }
     }
     steps.push(Step {
         name: "home feeds",
@@ -383,16 +404,101 @@ struct Chunk {
     tags: Vec<StatusTagRow>,
 }
 
-/// What later statuses need to know about an earlier one.
+/// What later statuses, and the home feeds, need to know about a status.
 #[derive(Clone, Copy)]
 struct Past {
     id: i64,
     author: u32,
     conversation: i64,
+    /// Account replied to, or [`NONE`].
+    reply_to: u32,
+    /// Index in the history of the boosted status, or [`NONE`].
+    boost_of: u32,
     /// Public or unlisted original (not a boost): can be replied to.
     open: bool,
     /// Public original: can be boosted.
     public: bool,
+    direct: bool,
+}
+
+/// The follow graph, by account index.
+struct Graph {
+    /// Followers of each account.
+    followers: Vec<Vec<u32>>,
+    /// (follower, followed) pairs, see [`Graph::key`].
+    pairs: HashSet<u64>,
+}
+
+impl Graph {
+    fn key(follower: u32, followed: u32) -> u64 {
+        (follower as u64) << 32 | followed as u64
+    }
+
+    fn follows(&self, follower: u32, followed: u32) -> bool {
+        self.pairs.contains(&Self::key(follower, followed))
+    }
+}
+
+/// Each account's home feed, newest first, at most `depth` entries of (status id, author
+/// index): what `db::timelines::fan_out` would have inserted for every status, trimmed to the
+/// newest `depth`. Blocks and mutes are not seeded, so they play no part.
+fn home_feeds(
+    history: &[Past],
+    direct_mentions: &HashMap<u32, Vec<u32>>,
+    graph: &Graph,
+    depth: usize,
+) -> Vec<Vec<(i64, u32)>> {
+    let n = graph.followers.len();
+    let mut feeds: Vec<Vec<(i64, u32)>> = vec![Vec::new(); n];
+    let mut open = n;
+    // Whether a non-boost status reaches `f`, a follower of its author (or the author).
+    let reaches = |f: u32, p: &Past, idx: usize| -> bool {
+        if f == p.author {
+            return true;
+        }
+        if p.direct
+            && !direct_mentions
+                .get(&(idx as u32))
+                .is_some_and(|m| m.contains(&f))
+        {
+            return false;
+        }
+        p.reply_to == NONE
+            || p.reply_to == p.author
+            || p.reply_to == f
+            || graph.follows(f, p.reply_to)
+    };
+    for (idx, p) in history.iter().enumerate().rev() {
+        if open == 0 {
+            break;
+        }
+        let audience =
+            std::iter::once(p.author).chain(graph.followers[p.author as usize].iter().copied());
+        for f in audience {
+            let feed = &mut feeds[f as usize];
+            if feed.len() >= depth {
+                continue;
+            }
+            let gets = if p.boost_of == NONE {
+                reaches(f, p, idx)
+            } else if f == p.author {
+                true
+            } else {
+                // A boost is skipped where the original already is.
+                let o = &history[p.boost_of as usize];
+                let has_original = (o.author == f || graph.follows(f, o.author))
+                    && reaches(f, o, p.boost_of as usize);
+                !has_original
+            };
+            if gets {
+                feed.push((p.id, p.author));
+                if feed.len() == depth {
+                    open -= 1;
+                }
+            }
+        }
+    }
+    feeds
 }
 
 struct StatusGenerator {
@@ -402,6 +508,8 @@ struct StatusGenerator {
     app_id: i64,
     tag_ids: Vec<(String, i64)>,
     history: Vec<Past>,
+    /// Mentioned accounts of direct statuses, by history index.
+    direct_mentions: HashMap<u32, Vec<u32>>,
     mention_ids: UniqueIds,
     start: i64,
     step: i64,
@@ -435,16 +543,17 @@ impl StatusGenerator {
         }
     }
 
-    /// A recent earlier status matching `want`, if one is found quickly.
-    fn recent(&mut self, window: usize, want: impl Fn(&Past) -> bool) -> Option<Past> {
+    /// A recent earlier status matching `want` and its history index, if one is found quickly.
+    fn recent(&mut self, window: usize, want: impl Fn(&Past) -> bool) -> Option<(usize, Past)> {
         let len = self.history.len();
         if len == 0 {
             return None;
         }
         for _ in 0..8 {
-            let p = self.history[len - 1 - self.rng.random_range(0..window.min(len))];
+            let idx = len - 1 - self.rng.random_range(0..window.min(len));
+            let p = self.history[idx];
             if want(&p) {
-                return Some(p);
+                return Some((idx, p));
             }
         }
         None
@@ -459,7 +568,8 @@ impl StatusGenerator {
         let roll: f64 = self.rng.random();
 
         if roll < 0.05
-            && let Some(target) = self.recent(50_000, |p| p.public && p.author as usize != author)
+            && let Some((target_idx, target)) =
+                self.recent(50_000, |p| p.public && p.author as usize != author)
         {
             out.statuses.push(StatusRow {
                 id,
@@ -481,19 +591,22 @@ impl StatusGenerator {
                 id,
                 author: author as u32,
                 conversation: id,
+                reply_to: NONE,
+                boost_of: target_idx as u32,
                 open: false,
                 public: false,
+                direct: false,
             });
             return;
         }
 
         let parent = if roll < 0.20 {
-            self.recent(20_000, |p| p.open)
+            self.recent(20_000, |p| p.open).map(|(_, p)| p)
         } else {
             None
         };
         let visibility = match (parent.is_some(), self.rng.random_range(0..100)) {
-            (true, 0..85) | (false, 0..85) => "public",
+            (_, 0..85) => "public",
             (_, 85..94) => "unlisted",
             (true, _) | (false, 94..99) => "private",
             (false, _) => "direct",
@@ -579,12 +692,21 @@ impl StatusGenerator {
             application_id: Some(self.app_id),
             created_at: created,
         });
+        if visibility == "direct" {
+            self.direct_mentions.insert(
+                self.history.len() as u32,
+                mentioned.iter().map(|m| *m as u32).collect(),
+            );
+        }
         self.history.push(Past {
             id,
             author: author as u32,
             conversation,
+            reply_to: parent.map_or(NONE, |p| p.author),
+            boost_of: NONE,
             open: matches!(visibility, "public" | "unlisted"),
             public: visibility == "public",
+            direct: visibility == "direct",
         });
     }
 }

@@ -1,6 +1,7 @@
 //! Bulk seeding for the benchmark (`cargo bench`): multi-row INSERTs written once for both
-//! engines, home-feed materialisation, counter recomputation, and the few administrative
-//! statements the benchmark needs (a dedicated PostgreSQL database, fan-out progress).
+//! engines (materialised home-feed rows included), counter recomputation, and the few
+//! administrative statements the benchmark needs (a dedicated PostgreSQL database, fan-out
+//! progress).
 //!
 //! Nothing here runs in the server; it lives in the data layer so that all SQL stays in one
 //! place. The benchmark generates the rows (see `benches/woolly/dataset.rs`).
@@ -321,8 +322,31 @@ impl SeedRow for StatusTagRow {
     }
 }
 
-/// `INSERT INTO table (cols) VALUES (…),(…)` for `rows` rows.
-fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
+/// An entry of a materialised home feed.
+#[derive(Debug, Clone)]
+pub struct HomeFeedRow {
+    pub account_id: i64,
+    pub status_id: i64,
+    /// Author of the entry (the booster, for boosts).
+    pub author_id: i64,
+}
+
+impl SeedRow for HomeFeedRow {
+    const TABLE: &'static str = "home_feed";
+    const COLUMNS: &'static [&'static str] = &["account_id", "status_id", "author_id"];
+    fn values<'a>(&'a self, out: &mut Vec<Val<'a>>) {
+        out.extend([
+            Val::Int(self.account_id),
+            Val::Int(self.status_id),
+            Val::Int(self.author_id),
+        ]);
+    }
+}
+
+/// `INSERT INTO table (cols) VALUES (…),(…)` for `rows` rows. SQLite gets anonymous `?`
+/// placeholders: with thousands of `$N` names, resolving each name is a linear search inside
+/// SQLite, which makes large statements quadratic.
+fn insert_sql(table: &str, columns: &[&str], rows: usize, anonymous: bool) -> String {
     let cols = columns.len();
     let mut sql = String::with_capacity(64 + rows * cols * 7);
     sql.push_str("INSERT INTO ");
@@ -335,7 +359,11 @@ fn insert_sql(table: &str, columns: &[&str], rows: usize) -> String {
             sql.push(',');
         }
         sql.push('(');
-        sql.push_str(&super::placeholders(1 + r * cols, cols));
+        if anonymous {
+            sql.push_str(&vec!["?"; cols].join(","));
+        } else {
+            sql.push_str(&super::placeholders(1 + r * cols, cols));
+        }
         sql.push(')');
     }
     sql
@@ -348,13 +376,14 @@ pub async fn insert_rows<R: SeedRow>(mut c: Conn<'_>, rows: &[R]) -> Result<u64,
     let per = (MAX_BINDS / cols).clamp(1, MAX_ROWS);
     let mut total = 0;
     let mut full_sql: Option<String> = None;
+    let anonymous = c.is_sqlite();
     let mut vals: Vec<Val<'_>> = Vec::with_capacity(per * cols);
     for chunk in rows.chunks(per) {
         let partial;
         let sql: &str = if chunk.len() == per {
-            full_sql.get_or_insert_with(|| insert_sql(R::TABLE, R::COLUMNS, per))
+            full_sql.get_or_insert_with(|| insert_sql(R::TABLE, R::COLUMNS, per, anonymous))
         } else {
-            partial = insert_sql(R::TABLE, R::COLUMNS, chunk.len());
+            partial = insert_sql(R::TABLE, R::COLUMNS, chunk.len(), anonymous);
             &partial
         };
         vals.clear();
@@ -420,47 +449,6 @@ pub async fn finish_bulk_load(db: &Db) -> Result<(), sqlx::Error> {
         }
     }
     Ok(())
-}
-
-/// Materialises the home feeds of the local accounts with ids in `first..=last`, as the
-/// fan-out would have built them, keeping each feed's newest `depth` entries (Mastodon keeps
-/// 400). Same audience rules as `timelines::fan_out`: own posts; followees' posts and boosts;
-/// direct posts only when mentioned; replies only to oneself, to the follower, or to someone
-/// the follower follows. (Blocks and mutes are not seeded, so they are not consulted.)
-pub async fn materialise_home_feeds(
-    c: Conn<'_>,
-    first: i64,
-    last: i64,
-    depth: i64,
-) -> Result<u64, sqlx::Error> {
-    let sql = "INSERT INTO home_feed (account_id, status_id, author_id) \
-        SELECT account_id, status_id, author_id FROM ( \
-          SELECT c.account_id, c.status_id, c.author_id, \
-                 ROW_NUMBER() OVER (PARTITION BY c.account_id ORDER BY c.status_id DESC) AS rn \
-          FROM ( \
-            SELECT a.id AS account_id, s.id AS status_id, s.account_id AS author_id \
-            FROM accounts a JOIN statuses s ON s.account_id = a.id \
-            WHERE a.id BETWEEN $1 AND $2 AND a.domain IS NULL \
-            UNION ALL \
-            SELECT f.account_id, s.id, s.account_id \
-            FROM follows f \
-              JOIN accounts fa ON fa.id = f.account_id AND fa.domain IS NULL \
-              JOIN statuses s ON s.account_id = f.target_account_id \
-            WHERE f.account_id BETWEEN $1 AND $2 \
-              AND (s.reblog_of_id IS NULL OR f.show_reblogs) \
-              AND (s.visibility <> 'direct' OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = s.id AND m.account_id = f.account_id)) \
-              AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id \
-                   OR s.in_reply_to_account_id = f.account_id \
-                   OR EXISTS (SELECT 1 FROM follows f2 WHERE f2.account_id = f.account_id AND f2.target_account_id = s.in_reply_to_account_id)) \
-          ) c \
-        ) ranked WHERE rn <= $3";
-    with_conn!(c, |c| sqlx::query(sql)
-        .bind(first)
-        .bind(last)
-        .bind(depth)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))
 }
 
 /// Recomputes every denormalised counter from the rows, as Mastodon counts them:
@@ -629,8 +617,12 @@ mod tests {
     #[test]
     fn multi_row_insert_statement() {
         assert_eq!(
-            insert_sql("t", &["a", "b"], 2),
+            insert_sql("t", &["a", "b"], 2, false),
             "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)"
+        );
+        assert_eq!(
+            insert_sql("t", &["a", "b"], 2, true),
+            "INSERT INTO t (a, b) VALUES (?,?),(?,?)"
         );
     }
 
