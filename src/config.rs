@@ -105,6 +105,17 @@ fn string_or_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpAddr>, D::Err
         .collect()
 }
 
+/// `WOOLLY_*` variables that are not configuration keys: the config file's path, logging,
+/// and the test suite's service URLs (exported by CI).
+const IGNORED_ENV: &[&str] = &[
+    "CONFIG",
+    "LOG",
+    "LOG_FORMAT",
+    "TEST_POSTGRES_URL",
+    "TEST_REDIS_URL",
+    "TEST_NATS_URL",
+];
+
 /// Problems found while loading the configuration.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -122,7 +133,7 @@ impl Config {
         let file = std::env::var("WOOLLY_CONFIG").unwrap_or_else(|_| "woolly.toml".into());
         let figment = Figment::from(Serialized::defaults(Config::default()))
             .merge(Toml::file(file))
-            .merge(Env::prefixed("WOOLLY_").ignore(&["CONFIG", "TEST_POSTGRES_URL", "LOG"]));
+            .merge(Env::prefixed("WOOLLY_").ignore(IGNORED_ENV));
         let config: Config = figment.extract().map_err(Box::new)?;
         config.validated()
     }

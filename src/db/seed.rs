@@ -421,10 +421,14 @@ pub async fn fast_commit(c: Conn<'_>) -> Result<(), sqlx::Error> {
 }
 
 /// Tunes the seeding connection: SQLite's writer stops syncing to disk (a crash mid-seed
-/// just means seeding again). Call before the first seeding transaction.
+/// just means seeding again) and gets a 512 MB page cache, so index pages stay in memory
+/// between transactions. Call before the first seeding transaction.
 pub async fn prepare_bulk_load(db: &Db) -> Result<(), sqlx::Error> {
     if let Db::Sqlite { writer, .. } = db {
         sqlx::query("PRAGMA synchronous = OFF")
+            .execute(writer)
+            .await?;
+        sqlx::query("PRAGMA cache_size = -524288")
             .execute(writer)
             .await?;
     }
