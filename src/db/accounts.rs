@@ -627,3 +627,26 @@ pub async fn search_accounts(
     .fetch_all(c)
     .await)
 }
+
+/// Locks the account rows `ids` (lowest id first) until the transaction ends, so actions
+/// between the same accounts (follow, block…) run one after the other. PostgreSQL only:
+/// SQLite transactions already run one at a time on the single writer connection.
+pub async fn lock_rows(c: Conn<'_>, ids: &[i64]) -> Result<(), sqlx::Error> {
+    if c.is_sqlite() || ids.is_empty() {
+        return Ok(());
+    }
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let sql = format!(
+        "SELECT id FROM accounts WHERE id IN ({}) ORDER BY id FOR UPDATE",
+        placeholders(1, sorted.len())
+    );
+    with_conn!(c, |c| {
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str()));
+        for id in &sorted {
+            q = q.bind(*id);
+        }
+        q.fetch_all(c).await.map(|_| ())
+    })
+}

@@ -2,7 +2,9 @@
 //!
 //! Every action is one transaction that keeps `followers_count` / `following_count` exact
 //! (counters move only when a row was really inserted or deleted, so retries and races are
-//! harmless), creates or removes the matching notifications and updates home feeds.
+//! harmless), creates or removes the matching notifications and updates home feeds. The
+//! two accounts' rows are locked first, so a follow and a block between the same accounts
+//! never interleave (a follow cannot slip past a block being committed).
 
 use crate::db::accounts::{self, Account, Counter};
 use crate::db::follows::{self, Edge, FollowOptions, FollowRow};
@@ -42,6 +44,7 @@ pub async fn follow(
     opts: &FollowOptions,
 ) -> AppResult<FollowOutcome> {
     let mut tx = db.begin().await?;
+    accounts::lock_rows(tx.conn(), &[viewer.id, target_id]).await?;
     let target = load_target(tx.conn(), target_id).await?;
     if target.id == viewer.id {
         return Err(AppError::Forbidden("You cannot follow yourself".into()));
@@ -114,8 +117,7 @@ async fn establish(
     if !follows::insert_edge(c.re(), Edge::Follow, row).await? {
         return Ok(false);
     }
-    accounts::bump(c.re(), row.account_id, Counter::Following, 1).await?;
-    accounts::bump(c.re(), row.target_account_id, Counter::Followers, 1).await?;
+    bump_pair(c.re(), row.account_id, row.target_account_id, 1).await?;
     notify::notify(
         c.re(),
         row.target_account_id,
@@ -137,14 +139,32 @@ async fn establish(
     Ok(true)
 }
 
+/// Moves `follower`'s following count and `followed`'s followers count by `delta`, lower
+/// account id first (the order [`accounts::lock_rows`] uses).
+async fn bump_pair(
+    mut c: Conn<'_>,
+    follower: i64,
+    followed: i64,
+    delta: i64,
+) -> Result<(), sqlx::Error> {
+    let mut updates = [
+        (follower, Counter::Following),
+        (followed, Counter::Followers),
+    ];
+    updates.sort_by_key(|(id, _)| *id);
+    for (id, counter) in updates {
+        accounts::bump(c.re(), id, counter, delta).await?;
+    }
+    Ok(())
+}
+
 /// Removes the follow `follower` → `followed` and any pending request between them in that
 /// direction, with counters, notifications and `follower`'s home feed. Returns whether a
 /// follow existed.
 pub async fn sever(mut c: Conn<'_>, follower: i64, followed: i64) -> Result<bool, sqlx::Error> {
     let removed = follows::delete_edge(c.re(), Edge::Follow, follower, followed).await?;
     if let Some(id) = removed {
-        accounts::bump(c.re(), follower, Counter::Following, -1).await?;
-        accounts::bump(c.re(), followed, Counter::Followers, -1).await?;
+        bump_pair(c.re(), follower, followed, -1).await?;
         timelines::remove_author_from_home(c.re(), follower, followed).await?;
         notifications::delete_for_activity(c.re(), followed, kind::FOLLOW, id).await?;
     }
@@ -157,6 +177,7 @@ pub async fn sever(mut c: Conn<'_>, follower: i64, followed: i64) -> Result<bool
 /// `viewer` stops following `target_id`, or withdraws a pending request. Idempotent.
 pub async fn unfollow(db: &Db, viewer: &Account, target_id: i64) -> AppResult<()> {
     let mut tx = db.begin().await?;
+    accounts::lock_rows(tx.conn(), &[viewer.id, target_id]).await?;
     accounts::get(tx.conn(), target_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -168,6 +189,7 @@ pub async fn unfollow(db: &Db, viewer: &Account, target_id: i64) -> AppResult<()
 /// `owner` makes `follower_id` stop following them. Idempotent.
 pub async fn remove_from_followers(db: &Db, owner: &Account, follower_id: i64) -> AppResult<()> {
     let mut tx = db.begin().await?;
+    accounts::lock_rows(tx.conn(), &[owner.id, follower_id]).await?;
     accounts::get(tx.conn(), follower_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -181,6 +203,7 @@ pub async fn remove_from_followers(db: &Db, owner: &Account, follower_id: i64) -
 /// request or a follow the answer is 404.
 pub async fn authorize_request(db: &Db, owner: &Account, requester_id: i64) -> AppResult<()> {
     let mut tx = db.begin().await?;
+    accounts::lock_rows(tx.conn(), &[owner.id, requester_id]).await?;
     let Some(request) = follows::get_edge(tx.conn(), Edge::Request, requester_id, owner.id).await?
     else {
         let following = follows::is_following(tx.conn(), requester_id, owner.id).await?;
@@ -209,6 +232,7 @@ pub async fn authorize_request(db: &Db, owner: &Account, requester_id: i64) -> A
 /// `owner` rejects `requester_id`'s pending follow request; 404 when there is none.
 pub async fn reject_request(db: &Db, owner: &Account, requester_id: i64) -> AppResult<()> {
     let mut tx = db.begin().await?;
+    accounts::lock_rows(tx.conn(), &[owner.id, requester_id]).await?;
     let id = follows::delete_edge(tx.conn(), Edge::Request, requester_id, owner.id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -24,6 +24,7 @@ async fn must_exist(c: Conn<'_>, id: i64) -> AppResult<Account> {
 /// does nothing, as in Mastodon. Idempotent.
 pub async fn block(db: &Db, viewer: &Account, target_id: i64) -> AppResult<()> {
     let mut tx = db.begin().await?;
+    accounts::lock_rows(tx.conn(), &[viewer.id, target_id]).await?;
     let target = must_exist(tx.conn(), target_id).await?;
     if target.id == viewer.id {
         return Ok(());
@@ -40,6 +41,7 @@ pub async fn block(db: &Db, viewer: &Account, target_id: i64) -> AppResult<()> {
 /// `viewer` unblocks `target_id`. Idempotent.
 pub async fn unblock(db: &Db, viewer: &Account, target_id: i64) -> AppResult<()> {
     let mut tx = db.begin().await?;
+    accounts::lock_rows(tx.conn(), &[viewer.id, target_id]).await?;
     must_exist(tx.conn(), target_id).await?;
     follows::delete_block(tx.conn(), viewer.id, target_id).await?;
     tx.commit().await?;

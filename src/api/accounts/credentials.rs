@@ -133,6 +133,11 @@ pub struct UpdateParams {
     hide_collections: Option<bool>,
     #[serde(default)]
     source: Option<SourceParams>,
+    /// An image sent as a string (a data URI) rather than a file part.
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    avatar: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    header: Option<String>,
 }
 
 fn language_change(v: Option<Value>) -> AppResult<Option<Option<String>>> {
@@ -154,16 +159,20 @@ pub async fn update_credentials(
     form: ParamsWithFiles<UpdateParams>,
 ) -> AppResult<Json<CredentialAccount>> {
     let me = auth.user(&["write:accounts"])?;
-    if form
-        .files
+    let p = form.params;
+    let image_as_text = [&p.avatar, &p.header]
         .iter()
-        .any(|f| f.field == "avatar" || f.field == "header")
+        .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
+    if image_as_text
+        || form
+            .files
+            .iter()
+            .any(|f| f.field == "avatar" || f.field == "header")
     {
         return Err(AppError::unprocessable(
             "Avatar and header uploads are not supported yet",
         ));
     }
-    let p = form.params;
     let source = p.source.unwrap_or_default();
     let changes = ProfileChanges {
         display_name: p.display_name,

@@ -10,6 +10,7 @@ mod profiles;
 mod statuses;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, patch, post};
 
 use crate::db::accounts::Account;
@@ -20,6 +21,10 @@ use crate::state::AppState;
 /// Most ids one multi-account request may name (bounds the SQL `IN` lists).
 const MAX_IDS: usize = 1_000;
 
+/// Body limit of update_credentials, which may carry avatar and header images (so that a
+/// client sending one gets the API's answer rather than a transport error).
+const UPDATE_CREDENTIALS_BODY: usize = 16 * 1024 * 1024;
+
 /// Routes of this module.
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -29,7 +34,8 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/v1/accounts/update_credentials",
-            patch(credentials::update_credentials),
+            patch(credentials::update_credentials)
+                .layer(DefaultBodyLimit::max(UPDATE_CREDENTIALS_BODY)),
         )
         .route("/api/v1/accounts", get(profiles::index))
         .route("/api/v1/accounts/lookup", get(profiles::lookup))

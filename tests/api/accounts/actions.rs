@@ -887,3 +887,236 @@ async fn relationships_in_request_order() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn every_endpoint_checks_tokens_and_scopes() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        let b = bob.account_id.clone();
+        let read_only = token_with(&app, &alice, "read").await;
+        let write_only = token_with(&app, &alice, "write").await;
+        let app_only = app_token(&app, "read write follow profile").await;
+        use reqwest::Method;
+        // (method, path, a user token lacking the needed scope)
+        let user_endpoints: Vec<(Method, String, &str)> = vec![
+            (
+                Method::GET,
+                "/api/v1/accounts/verify_credentials".into(),
+                &write_only,
+            ),
+            (
+                Method::PATCH,
+                "/api/v1/accounts/update_credentials".into(),
+                &read_only,
+            ),
+            (
+                Method::GET,
+                "/api/v1/accounts/search?q=bob".into(),
+                &write_only,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/accounts/relationships?id[]={b}"),
+                &write_only,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/accounts/familiar_followers?id[]={b}"),
+                &write_only,
+            ),
+            (
+                Method::GET,
+                format!("/api/v1/accounts/{b}/lists"),
+                &write_only,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/accounts/{b}/follow"),
+                &read_only,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/accounts/{b}/unfollow"),
+                &read_only,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/accounts/{b}/remove_from_followers"),
+                &read_only,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/accounts/{b}/block"),
+                &read_only,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/accounts/{b}/unblock"),
+                &read_only,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/accounts/{b}/mute"),
+                &read_only,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/accounts/{b}/unmute"),
+                &read_only,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/accounts/{b}/note"),
+                &read_only,
+            ),
+            (Method::GET, "/api/v1/follow_requests".into(), &write_only),
+            (
+                Method::POST,
+                format!("/api/v1/follow_requests/{b}/authorize"),
+                &read_only,
+            ),
+            (
+                Method::POST,
+                format!("/api/v1/follow_requests/{b}/reject"),
+                &read_only,
+            ),
+            (Method::GET, "/api/v1/blocks".into(), &write_only),
+            (Method::GET, "/api/v1/mutes".into(), &write_only),
+        ];
+        for (method, path, lacking) in &user_endpoints {
+            let send = |token: Option<&str>| {
+                let mut r = app.req(method.clone(), path);
+                if let Some(t) = token {
+                    r = r.bearer_auth(t);
+                }
+                r.send()
+            };
+            let what = format!("{method} {path}");
+            assert_eq!(
+                send(None).await.unwrap().status(),
+                StatusCode::UNAUTHORIZED,
+                "{what}"
+            );
+            assert_eq!(
+                send(Some("bogus")).await.unwrap().status(),
+                StatusCode::UNAUTHORIZED,
+                "{what}"
+            );
+            error(send(Some(lacking)).await.unwrap(), StatusCode::FORBIDDEN).await;
+            let e = error(
+                send(Some(&app_only)).await.unwrap(),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await;
+            assert_eq!(
+                e["error"], "This method requires an authenticated user",
+                "{what}"
+            );
+        }
+
+        // Public endpoints: anonymous is fine, a token must carry the read scope.
+        let public_endpoints = [
+            format!("/api/v1/accounts/{b}"),
+            format!("/api/v1/accounts?id[]={b}"),
+            "/api/v1/accounts/lookup?acct=bob".to_string(),
+            format!("/api/v1/accounts/{b}/statuses"),
+            format!("/api/v1/accounts/{b}/followers"),
+            format!("/api/v1/accounts/{b}/following"),
+            format!("/api/v1/accounts/{b}/featured_tags"),
+        ];
+        for path in &public_endpoints {
+            json(app.get(path, None).await, StatusCode::OK).await;
+            json(app.get(path, Some(&read_only)).await, StatusCode::OK).await;
+            json(app.get(path, Some(&app_only)).await, StatusCode::OK).await;
+            error(
+                app.get(path, Some(&write_only)).await,
+                StatusCode::FORBIDDEN,
+            )
+            .await;
+            error(app.get(path, Some("bogus")).await, StatusCode::UNAUTHORIZED).await;
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn concurrent_actions_keep_counters_exact() {
+    each_backend(|app| async move {
+        let app = &app;
+        let star = app.user("star").await;
+        let mut fans = Vec::new();
+        for i in 0..4 {
+            fans.push(app.user(&format!("fan{i}")).await);
+        }
+        let follow_all = fans.iter().flat_map(|f| {
+            let path = action(&star, "follow");
+            (0..3).map(move |_| (path.clone(), f.token.clone()))
+        });
+        let results = futures::future::join_all(
+            follow_all.map(|(p, t)| async move { app.post_empty(&p, Some(&t)).await.status() }),
+        )
+        .await;
+        assert!(results.iter().all(|s| *s == StatusCode::OK), "{results:?}");
+        assert_eq!(counters(app, &star.account_id).await, (4, 0));
+        let rows = scalar(
+            app,
+            "SELECT count(*) FROM follows WHERE target_account_id = $1",
+            &[star.account_id.parse().unwrap()],
+        )
+        .await;
+        assert_eq!(rows, 4);
+
+        let unfollow_all = fans.iter().flat_map(|f| {
+            let path = action(&star, "unfollow");
+            (0..3).map(move |_| (path.clone(), f.token.clone()))
+        });
+        futures::future::join_all(
+            unfollow_all.map(|(p, t)| async move { app.post_empty(&p, Some(&t)).await.status() }),
+        )
+        .await;
+        assert_eq!(counters(app, &star.account_id).await, (0, 0));
+        for f in &fans {
+            assert_eq!(counters(app, &f.account_id).await, (0, 0));
+        }
+
+        // Opposite follows and blocks racing each other neither deadlock nor drift.
+        let (a, b) = (&fans[0], &fans[1]);
+        for round in 0..5 {
+            let (x, y) = if round % 2 == 0 {
+                ("follow", "follow")
+            } else {
+                ("block", "follow")
+            };
+            let (p1, p2) = (action(b, x), action(a, y));
+            let (r1, r2) = tokio::join!(
+                app.post_empty(&p1, Some(&a.token)),
+                app.post_empty(&p2, Some(&b.token)),
+            );
+            assert!(
+                r1.status() == StatusCode::OK,
+                "{}",
+                r1.text().await.unwrap()
+            );
+            // Following someone who just blocked you is refused.
+            assert!(matches!(
+                r2.status(),
+                StatusCode::OK | StatusCode::FORBIDDEN
+            ));
+            act(app, a, b, "unblock").await;
+            let sql =
+                "SELECT count(*) FROM follows WHERE account_id = $1 AND target_account_id = $2";
+            let (ai, bi): (i64, i64) =
+                (a.account_id.parse().unwrap(), b.account_id.parse().unwrap());
+            let (ab, ba) = (
+                scalar(app, sql, &[ai, bi]).await,
+                scalar(app, sql, &[bi, ai]).await,
+            );
+            assert_eq!(counters(app, &a.account_id).await, (ba, ab));
+            assert_eq!(counters(app, &b.account_id).await, (ab, ba));
+            act(app, a, b, "unfollow").await;
+            act(app, b, a, "unfollow").await;
+        }
+    })
+    .await;
+}
