@@ -3,6 +3,9 @@
 //! jobs, and return domain rows; the API layer renders them.
 
 pub mod accounts;
+pub mod follows;
 pub mod hydrate;
 pub mod notify;
+pub mod profile;
+pub mod relationships;
 pub mod text;

@@ -1,5 +1,6 @@
 //! Integration tests: a real server over HTTP, on SQLite and (when configured) PostgreSQL.
 //! One test binary, so the crate links once.
 
+mod accounts;
 mod common;
 mod smoke;
