@@ -4,5 +4,7 @@
 
 pub mod accounts;
 pub mod hydrate;
+pub mod mail;
 pub mod notify;
+pub mod oauth;
 pub mod text;
