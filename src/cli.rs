@@ -73,7 +73,8 @@ enum AccountsCommand {
         #[arg(value_enum)]
         role: RoleArg,
     },
-    /// Set a new password (generated and printed) and sign the user out everywhere.
+    /// Set a new password (generated and printed) and sign the user out everywhere (access
+    /// tokens revoked, browser sessions ended).
     ResetPassword {
         /// Username of a local account.
         username: String,
@@ -154,6 +155,7 @@ async fn accounts(config: Config, cmd: AccountsCommand) -> anyhow::Result<()> {
             let mut tx = db.begin().await?;
             repo::set_password_hash(tx.conn(), user.id, &hash, now_ms()).await?;
             crate::db::oauth::revoke_user_tokens(tx.conn(), user.id, now_ms()).await?;
+            crate::db::oauth::delete_user_sessions(tx.conn(), user.id).await?;
             tx.commit().await?;
             println!("OK: new password for @{username}: {password}");
             Ok(())
@@ -162,8 +164,8 @@ async fn accounts(config: Config, cmd: AccountsCommand) -> anyhow::Result<()> {
             let mut h = db.read().await?;
             let users = repo::list_users(h.conn()).await?;
             println!(
-                "{:<20} {:<10} {:<9} {:<9} {:<24} {}",
-                "USERNAME", "ROLE", "CONFIRMED", "APPROVED", "CREATED", "EMAIL"
+                "{:<20} {:<10} {:<9} {:<9} {:<24} EMAIL",
+                "USERNAME", "ROLE", "CONFIRMED", "APPROVED", "CREATED"
             );
             for u in users {
                 println!(

@@ -71,7 +71,17 @@ impl FieldErrors {
     }
 
     /// The 422 answer: `Validation failed: Username …, Password …` plus `details`.
-    fn into_error(self) -> AppError {
+    fn into_error(mut self) -> AppError {
+        const ORDER: [&str; 6] = [
+            "username",
+            "email",
+            "password",
+            "agreement",
+            "locale",
+            "reason",
+        ];
+        self.0
+            .sort_by_key(|(f, _, _)| ORDER.iter().position(|o| o == f).unwrap_or(ORDER.len()));
         let messages: Vec<String> = self
             .0
             .iter()
