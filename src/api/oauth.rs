@@ -6,6 +6,7 @@
 //! Errors follow RFC 6749 §5.2 (`{"error": "invalid_grant", "error_description": "…"}`), with
 //! Doorkeeper's descriptions, as Mastodon answers them.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,6 +16,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+use crate::api::ClientIp;
 use crate::api::auth::{Auth, KNOWN_SCOPES, parse_scopes};
 use crate::api::params::{Params, flex};
 use crate::crypto::sha256_hex;
@@ -22,8 +24,8 @@ use crate::db::oauth::{self as repo, Application};
 use crate::error::AppError;
 use crate::service::hydrate;
 use crate::service::oauth::{
-    IssuedToken, ScopeError, authenticate_client, issue_token, password_login, pkce_matches,
-    requested_scopes,
+    IssuedToken, LoginError, ScopeError, authenticate_client, issue_token, login_attempt_allowed,
+    password_login, pkce_matches, requested_scopes,
 };
 use crate::state::AppState;
 use crate::time::now_ms;
@@ -260,6 +262,7 @@ async fn authenticated_client(
 /// `POST /oauth/token`.
 async fn token(
     State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     headers: HeaderMap,
     p: Result<Params<TokenParams>, AppError>,
 ) -> Result<Token, OAuthError> {
@@ -283,7 +286,7 @@ async fn token(
             tx.commit().await?;
             t
         }
-        _ => password_grant(&state, &app, &p).await?,
+        _ => password_grant(&state, ip, &app, &p).await?,
     };
     Ok(issued.into())
 }
@@ -328,6 +331,7 @@ async fn authorization_code_grant(
 
 async fn password_grant(
     state: &AppState,
+    ip: std::net::IpAddr,
     app: &Application,
     p: &TokenParams,
 ) -> Result<IssuedToken, OAuthError> {
@@ -339,9 +343,16 @@ async fn password_grant(
         .ok_or_else(|| OAuthError::missing("password"))?;
     let scopes =
         requested_scopes(non_empty(&p.scope), &app.scopes).map_err(OAuthError::invalid_scope)?;
+    if !login_attempt_allowed(state, ip) {
+        return Err(OAuthError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "slow_down",
+            "Too many sign-in attempts. Please wait a few minutes and try again.",
+        ));
+    }
     let (user, _account) = match password_login(&state.db, username, password).await? {
         Ok(found) => found,
-        Err(crate::service::oauth::LoginError::BadCredentials) => {
+        Err(LoginError::BadCredentials) => {
             return Err(OAuthError::invalid_grant());
         }
         Err(refusal) => {

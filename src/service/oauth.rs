@@ -126,6 +126,20 @@ pub async fn issue_token(
     })
 }
 
+/// Password attempts allowed per IP in each 5-minute window, for the sign-in page and the
+/// password grant together (Mastodon's limit for sign-in attempts).
+pub const LOGIN_ATTEMPTS_LIMIT: u32 = 25;
+
+/// Counts a password attempt from `ip`; `false` when the limit is exhausted. Clients that
+/// are exempt from rate limits (see `Config::rate_limited`) are always allowed.
+pub fn login_attempt_allowed(state: &crate::state::AppState, ip: std::net::IpAddr) -> bool {
+    !state.config.rate_limited(ip)
+        || state
+            .rate_limiter
+            .hit(&format!("login:{ip}"), LOGIN_ATTEMPTS_LIMIT, 5 * 60_000)
+            .allowed
+}
+
 /// Why a password login was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginError {

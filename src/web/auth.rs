@@ -14,12 +14,9 @@ use super::session;
 use super::{WebError, form_pairs};
 use crate::api::ClientIp;
 use crate::db::oauth as repo;
-use crate::service::oauth::{LoginError, password_login};
+use crate::service::oauth::{LoginError, login_attempt_allowed, password_login};
 use crate::state::AppState;
 use crate::time::now_ms;
-
-/// Sign-in attempts allowed per IP in each 5-minute window (Mastodon's limit).
-const SIGN_IN_LIMIT: u32 = 25;
 
 /// Routes of the sign-in and confirmation pages.
 pub fn routes() -> Router<AppState> {
@@ -90,12 +87,7 @@ async fn sign_in(
             login,
         ));
     }
-    if cfg.rate_limited(ip)
-        && !state
-            .rate_limiter
-            .hit(&format!("sign_in:{ip}"), SIGN_IN_LIMIT, 5 * 60_000)
-            .allowed
-    {
+    if !login_attempt_allowed(&state, ip) {
         return Ok(again(
             StatusCode::TOO_MANY_REQUESTS,
             "Too many sign-in attempts. Please wait a few minutes and try again.",

@@ -1294,3 +1294,40 @@ async fn userinfo_claims() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn password_attempts_are_rate_limited() {
+    each_backend_with(
+        |cfg| cfg.rate_limit_exempt_loopback = false,
+        |app| async move {
+            app.user("alice").await;
+            let c = register_app(&app, "read write", CALLBACK).await;
+            for _ in 0..25 {
+                oauth_error(
+                    password_grant(&app, &c, "alice", "guess").await,
+                    StatusCode::BAD_REQUEST,
+                    "invalid_grant",
+                )
+                .await;
+            }
+            // Even the right password waits now, in the API and on the sign-in page.
+            oauth_error(
+                password_grant(&app, &c, "alice", "password123").await,
+                StatusCode::TOO_MANY_REQUESTS,
+                "slow_down",
+            )
+            .await;
+            let b = browser();
+            let (_, html) = page(&app, &b, &authorize_path(&c, CALLBACK, "read", &[])).await;
+            let r = submit_sign_in(&app, &b, &html, "alice", "password123").await;
+            assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
+            assert!(
+                r.text()
+                    .await
+                    .unwrap()
+                    .contains("Too many sign-in attempts")
+            );
+        },
+    )
+    .await;
+}
