@@ -61,7 +61,8 @@ enum AccountsCommand {
         /// Role of the new user.
         #[arg(long, value_enum, default_value = "user")]
         role: RoleArg,
-        /// Mark the e-mail address as confirmed.
+        /// Mark the e-mail address as confirmed (otherwise, when `smtp_url` is set, a
+        /// confirmation e-mail is sent).
         #[arg(long)]
         confirmed: bool,
     },
@@ -112,12 +113,13 @@ async fn accounts(config: Config, cmd: AccountsCommand) -> anyhow::Result<()> {
         } => {
             let generated = password.is_none();
             let password = password.unwrap_or_else(|| crate::crypto::random_token(18));
+            let confirmed = confirmed || !config.email_confirmation_required();
             let new = NewLocalAccount {
                 username: username.clone(),
-                email,
+                email: email.clone(),
                 password: password.clone(),
                 role: role.as_str().into(),
-                confirmed: confirmed || !config.email_confirmation_required(),
+                confirmed,
                 approved: true,
                 locale: "en".into(),
                 reason: None,
@@ -131,6 +133,9 @@ async fn accounts(config: Config, cmd: AccountsCommand) -> anyhow::Result<()> {
                     );
                     if generated {
                         println!("New password: {password}");
+                    }
+                    if !confirmed {
+                        send_confirmation(&db, &config, created.user_id, &email, &username).await?;
                     }
                     Ok(())
                 }
@@ -185,6 +190,33 @@ async fn accounts(config: Config, cmd: AccountsCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Sends the confirmation e-mail of a new unconfirmed user; a delivery failure is reported
+/// but does not fail the command (the user can ask for the mail again).
+async fn send_confirmation(
+    db: &crate::db::Db,
+    config: &Config,
+    user_id: i64,
+    email: &str,
+    username: &str,
+) -> anyhow::Result<()> {
+    let token = {
+        let mut h = db.read().await?;
+        crate::db::oauth::confirmation_token(h.conn(), user_id).await?
+    };
+    let Some(token) = token else {
+        return Ok(());
+    };
+    let mail = crate::service::mail::confirmation_mail(config, email, username, &token);
+    match crate::service::mail::send(config, &mail).await {
+        Ok(()) => println!("Confirmation e-mail sent to {email}."),
+        Err(e) => eprintln!(
+            "warning: the confirmation e-mail to {email} could not be sent ({e:#}); \
+             use --confirmed to skip confirmation"
+        ),
+    }
+    Ok(())
 }
 
 async fn find_user(db: &crate::db::Db, username: &str) -> anyhow::Result<repo::User> {

@@ -51,6 +51,11 @@ impl Env {
 
     /// Runs `woolly args…` with only this environment's configuration.
     async fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &[]).await
+    }
+
+    /// Like [`Env::run`], with extra environment variables.
+    async fn run_with(&self, args: &[&str], extra: &[(&str, &str)]) -> Output {
         let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_woolly"));
         for (k, _) in std::env::vars() {
             if k.starts_with("WOOLLY_") {
@@ -65,6 +70,7 @@ impl Env {
         if self.pg.is_some() {
             cmd.env("WOOLLY_DATABASE_URL", &self.database_url);
         }
+        cmd.envs(extra.iter().copied());
         cmd.output().await.expect("run woolly")
     }
 
@@ -283,6 +289,28 @@ async fn migrate_and_account_commands() {
             ));
         }
         db.close().await;
+
+        // With a mail server configured, accounts start unconfirmed and a confirmation
+        // e-mail is attempted; a delivery failure is only a warning.
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let smtp = format!("smtp://127.0.0.1:{port}");
+        let o = env
+            .run_with(
+                &["accounts", "create", "erin", "--email", "erin@example.com"],
+                &[("WOOLLY_SMTP_URL", &smtp)],
+            )
+            .await;
+        ok(&o);
+        assert!(String::from_utf8_lossy(&o.stderr).contains("could not be sent"));
+        let out = ok(&env.run(&["accounts", "list"]).await);
+        let erin_line = out
+            .lines()
+            .find(|l| l.starts_with("erin "))
+            .expect("erin listed");
+        assert!(erin_line.contains("false"), "{out}");
 
         // Failures exit non-zero with a message.
         let o = env
