@@ -5,7 +5,9 @@
 pub mod accounts;
 pub mod follows;
 pub mod hydrate;
+pub mod mail;
 pub mod notify;
+pub mod oauth;
 pub mod profile;
 pub mod relationships;
 pub mod text;

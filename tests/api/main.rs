@@ -2,5 +2,8 @@
 //! One test binary, so the crate links once.
 
 mod accounts;
+mod cli;
 mod common;
+mod oauth;
+mod registration;
 mod smoke;
