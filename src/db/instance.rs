@@ -100,16 +100,15 @@ pub async fn weekly_activity(
     .bind(min_id)
     .fetch_all(c)
     .await)?;
-    let registrations: Vec<(i64, i64)> =
-        with_conn!(c.re(), |c| {
-            sqlx::query_as(
+    let registrations: Vec<(i64, i64)> = with_conn!(c.re(), |c| {
+        sqlx::query_as(
         "SELECT (created_at - $1) / $2 AS w, count(*) FROM users WHERE created_at >= $1 GROUP BY w"
     )
     .bind(since)
     .bind(WEEK_MS)
     .fetch_all(c)
     .await
-        })?;
+    })?;
     let logins: Vec<(i64, i64)> = with_conn!(c, |c| sqlx::query_as(
         "SELECT w, count(DISTINCT user_id) FROM ( \
            SELECT (created_at - $1) / $2 AS w, user_id FROM oauth_access_tokens \

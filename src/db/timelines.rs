@@ -9,8 +9,11 @@
 //!   direction, no sort; blocks and mutes are probed per row through `blocks_pair`/`mutes_pair`.
 //! - public: the partial indexes `statuses_public (local, id)` / `statuses_public_all (id)`,
 //!   no sort; the author row is probed by primary key.
-//! - tag (one tag): the `status_tags` primary key `(tag_id, status_id)`, no sort; each hit is
-//!   probed by primary key in `statuses`.
+//! - tag: per tag, the `status_tags` primary key `(tag_id, status_id)`, no sort; each hit is
+//!   probed by primary key in `statuses` (a fenced subquery, see [`tag_query`]); several tags
+//!   are merged with a small sort.
+//! - notifications: `notifications_account (account_id, id)`; suspended senders are probed
+//!   through the tiny partial index `accounts_suspended`.
 
 use sqlx::FromRow;
 use sqlx::postgres::PgRow;
@@ -194,6 +197,25 @@ impl Query {
         &self.sql
     }
 
+    /// The engine's query plan, one line per node (`EXPLAIN QUERY PLAN` on SQLite, `EXPLAIN`
+    /// on PostgreSQL), for tests and diagnostics.
+    pub async fn explain(&self, c: Conn<'_>) -> Result<Vec<String>, sqlx::Error> {
+        match c {
+            Conn::Sqlite(c) => {
+                let sql = format!("EXPLAIN QUERY PLAN {}", self.sql);
+                let q =
+                    sqlx::query_as::<_, (i64, i64, i64, String)>(sqlx::AssertSqlSafe(sql.as_str()));
+                let rows = bind_args!(q, &self.args).fetch_all(c).await?;
+                Ok(rows.into_iter().map(|r| r.3).collect())
+            }
+            Conn::Postgres(c) => {
+                let sql = format!("EXPLAIN {}", self.sql);
+                let q = sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(sql.as_str()));
+                bind_args!(q, &self.args).fetch_all(c).await
+            }
+        }
+    }
+
     /// Runs the query and returns its single `BIGINT` column.
     pub async fn fetch_ids(&self, c: Conn<'_>) -> Result<Vec<i64>, sqlx::Error> {
         with_conn!(c, |c| {
@@ -242,6 +264,11 @@ pub async fn home(
     now: i64,
     page: &Page,
 ) -> Result<Vec<i64>, sqlx::Error> {
+    Ok(page.finish(home_query(viewer, now, page).fetch_ids(c).await?))
+}
+
+/// The query behind [`home`] (exposed for query-plan checks).
+pub fn home_query(viewer: i64, now: i64, page: &Page) -> Query {
     let mut q = Query::new("SELECT f.status_id FROM home_feed f WHERE f.account_id = ");
     let v = q.arg(viewer);
     q.push(&v);
@@ -256,7 +283,7 @@ pub async fn home(
          ORDER BY f.status_id {order} LIMIT "
     ));
     q.push_arg(page.limit);
-    Ok(page.finish(q.fetch_ids(c).await?))
+    q
 }
 
 /// Who reads a public or hashtag timeline, and which statuses they asked for.
@@ -302,6 +329,11 @@ pub async fn public(
         // Media attachments arrive with the media issue; until then no status has any.
         return Ok(Vec::new());
     }
+    Ok(page.finish(public_query(filter, page).fetch_ids(c).await?))
+}
+
+/// The query behind [`public`] (exposed for query-plan checks).
+pub fn public_query(filter: &PublicFilter, page: &Page) -> Query {
     // The literal `visibility = 'public' AND reblog_of_id IS NULL` matches the partial indexes.
     let mut q = Query::new(
         "SELECT s.id FROM statuses s WHERE s.visibility = 'public' AND s.reblog_of_id IS NULL",
@@ -314,7 +346,7 @@ pub async fn public(
     filter.push_author_filters(&mut q, "s.account_id");
     q.push(&format!(" ORDER BY s.id {order} LIMIT "))
         .push_arg(page.limit);
-    Ok(page.finish(q.fetch_ids(c).await?))
+    q
 }
 
 /// Hashtag conditions of a tag timeline, as tag ids (see [`tag_ids`]).
@@ -348,30 +380,50 @@ pub async fn tag(
     if tags.any.is_empty() || filter.only_media {
         return Ok(Vec::new());
     }
-    // One tag: walk the (tag_id, status_id) primary key newest first. Several: collect the
-    // matches of each and sort (DISTINCT: a status may carry more than one of them).
-    let mut q = if let [one] = tags.any.as_slice() {
-        let mut q = Query::new(
-            "SELECT st.status_id FROM status_tags st JOIN statuses s ON s.id = st.status_id \
-             WHERE st.tag_id = ",
-        );
-        q.push_arg(*one);
-        q
-    } else {
-        let mut q = Query::new(
-            "SELECT DISTINCT st.status_id FROM status_tags st JOIN statuses s ON s.id = st.status_id \
-             WHERE st.tag_id IN (",
-        );
-        q.push_list(&tags.any).push(")");
-        q
-    };
-    let order = page.push_bounds(&mut q, "st.status_id");
-    q.push(" AND s.visibility = 'public' AND s.reblog_of_id IS NULL");
-    match filter.local {
-        Some(true) => q.push(" AND s.local = ").push_arg(true),
-        Some(false) => q.push(" AND s.local = ").push_arg(false),
-        None => &mut q,
-    };
+    Ok(page.finish(tag_query(tags, filter, page).fetch_ids(c).await?))
+}
+
+/// The query behind [`tag`] (exposed for query-plan checks); `tags.any` must not be empty.
+pub fn tag_query(tags: &TagFilter, filter: &PublicFilter, page: &Page) -> Query {
+    // Each tag walks the (tag_id, status_id) primary key in page order and stops after `limit`
+    // matches; several tags are merged with UNION (which also drops a status carrying more
+    // than one of them) and cut to the page again.
+    let mut q = Query::new("");
+    let mut order = "DESC";
+    let many = tags.any.len() > 1;
+    if many {
+        q.push("SELECT status_id FROM (");
+    }
+    for (i, tag_id) in tags.any.iter().enumerate() {
+        if many {
+            q.push(if i == 0 {
+                "SELECT * FROM ("
+            } else {
+                " UNION SELECT * FROM ("
+            });
+        }
+        q.push("SELECT st.status_id FROM status_tags st WHERE st.tag_id = ")
+            .push_arg(*tag_id);
+        order = page.push_bounds(&mut q, "st.status_id");
+        push_tag_conditions(&mut q, tags, filter);
+        q.push(&format!(" ORDER BY st.status_id {order} LIMIT "))
+            .push_arg(page.limit);
+        if many {
+            q.push(&format!(") t{i}"));
+        }
+    }
+    if many {
+        q.push(&format!(") u ORDER BY status_id {order} LIMIT "))
+            .push_arg(page.limit);
+    }
+    q
+}
+
+/// The conditions of a hashtag timeline on a `status_tags st` row. The status itself is
+/// checked in a correlated subquery fenced with `LIMIT 1 OFFSET 0`, so that PostgreSQL probes
+/// `statuses` by primary key for each tagged row instead of merge-joining the whole public
+/// index (which a generic plan does, and which is slow for rare tags).
+fn push_tag_conditions(q: &mut Query, tags: &TagFilter, filter: &PublicFilter) {
     for id in &tags.all {
         q.push(" AND EXISTS (SELECT 1 FROM status_tags x WHERE x.tag_id = ")
             .push_arg(*id)
@@ -382,10 +434,15 @@ pub async fn tag(
             .push_list(&tags.none)
             .push("))");
     }
-    filter.push_author_filters(&mut q, "s.account_id");
-    q.push(&format!(" ORDER BY st.status_id {order} LIMIT "))
-        .push_arg(page.limit);
-    Ok(page.finish(q.fetch_ids(c).await?))
+    q.push(
+        " AND EXISTS (SELECT 1 FROM statuses s WHERE s.id = st.status_id \
+         AND s.visibility = 'public' AND s.reblog_of_id IS NULL",
+    );
+    if let Some(local) = filter.local {
+        q.push(" AND s.local = ").push_arg(local);
+    }
+    filter.push_author_filters(q, "s.account_id");
+    q.push(" LIMIT 1 OFFSET 0)");
 }
 
 /// Filters for a profile's statuses (`GET /api/v1/accounts/:id/statuses`).
@@ -477,39 +534,40 @@ struct FanOutStatus {
 
 /// Appends the conditions under which receiver `r` (an SQL expression) must NOT get status `s`
 /// (Mastodon's `FeedManager#filter_from_home?`, minus the receiver-is-author case): the
-/// receiver blocks or mutes the author, the boosted status's author or anyone mentioned in
-/// either; the author (or the boosted status's author) blocks the receiver; a reply to
-/// someone the receiver does not follow; a boost when the receiver hides the booster's boosts
-/// (`show_reblogs`, an SQL expression); a language the receiver's follow excludes.
+/// receiver blocks or mutes the author, the boosted status's author or anyone (actively)
+/// mentioned in either (`mentioned`); the author or the boosted status's author blocks the
+/// receiver; a reply to someone the receiver does not follow; a boost when the receiver hides
+/// the booster's boosts (`show_reblogs`, an SQL expression); a language the receiver's follow
+/// excludes (`follow_languages`, an SQL expression).
 fn push_home_filters(
     q: &mut Query,
     s: &FanOutStatus,
+    mentioned: &[i64],
     r: &str,
     show_reblogs: &str,
     follow_languages: &str,
-    now: &str,
 ) {
-    let mut authors = vec![q.arg(s.account_id)];
-    if let Some(o) = s.reblog_author_id {
-        authors.push(q.arg(o));
-    }
-    let authors = authors.join(",");
-    let mut statuses = vec![q.arg(s.id)];
-    if let Some(o) = s.reblog_of_id {
-        statuses.push(q.arg(o));
-    }
-    let statuses = statuses.join(",");
+    let mut authors = vec![s.account_id];
+    authors.extend(s.reblog_author_id);
+    let mut checked = authors.clone();
+    checked.extend_from_slice(mentioned);
+    checked.sort_unstable();
+    checked.dedup();
+    let now = q.arg(crate::time::now_ms());
     q.push(&format!(
-        " AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = {r} AND b.target_account_id IN ({authors})) \
-          AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.target_account_id = {r} AND b.account_id IN ({authors})) \
-          AND NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = {r} AND mu.target_account_id IN ({authors}) \
-                          AND (mu.expires_at IS NULL OR mu.expires_at > {now})) \
-          AND NOT EXISTS (SELECT 1 FROM mentions m JOIN blocks b ON b.account_id = {r} AND b.target_account_id = m.account_id \
-                          WHERE m.status_id IN ({statuses}) AND NOT m.silent) \
-          AND NOT EXISTS (SELECT 1 FROM mentions m JOIN mutes mu ON mu.account_id = {r} AND mu.target_account_id = m.account_id \
-                          WHERE m.status_id IN ({statuses}) AND NOT m.silent \
-                          AND (mu.expires_at IS NULL OR mu.expires_at > {now}))"
-    ));
+        " AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = {r} AND b.target_account_id IN ("
+    ))
+    .push_list(&checked)
+    .push(&format!(
+        ")) AND NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = {r} \
+           AND (mu.expires_at IS NULL OR mu.expires_at > {now}) AND mu.target_account_id IN ("
+    ))
+    .push_list(&checked)
+    .push(&format!(
+        ")) AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.target_account_id = {r} AND b.account_id IN ("
+    ))
+    .push_list(&authors)
+    .push("))");
     if let Some(parent_author) = s.in_reply_to_account_id
         && parent_author != s.account_id
     {
@@ -572,6 +630,17 @@ async fn fan_out_status(c: Conn<'_>, status_id: i64) -> Result<Option<FanOutStat
     })
 }
 
+/// Accounts actively (not silently) mentioned in `s` or in the status it boosts.
+async fn active_mentions(c: Conn<'_>, s: &FanOutStatus) -> Result<Vec<i64>, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT DISTINCT account_id FROM mentions WHERE status_id IN ($1, $2) AND NOT silent"
+    )
+    .bind(s.id)
+    .bind(s.reblog_of_id)
+    .fetch_all(c)
+    .await)
+}
+
 /// Inserts a new status into the home feeds of its local author and of every local follower
 /// who should see it, following Mastodon's `FanOutOnWriteService` and
 /// `FeedManager#filter_from_home?`. Idempotent. Returns the rows inserted.
@@ -587,6 +656,7 @@ pub async fn fan_out(mut c: Conn<'_>, status_id: i64) -> Result<u64, sqlx::Error
     let Some(s) = fan_out_status(c.re(), status_id).await? else {
         return Ok(0);
     };
+    let mentioned = active_mentions(c.re(), &s).await?;
     let mut inserted = 0;
     if s.local_author {
         // The author's own feed: only boost aggregation applies.
@@ -619,14 +689,13 @@ pub async fn fan_out(mut c: Conn<'_>, status_id: i64) -> Result<u64, sqlx::Error
             " AND EXISTS (SELECT 1 FROM mentions dm WHERE dm.status_id = {id} AND dm.account_id = f.account_id)"
         ));
     }
-    let now = q.arg(crate::time::now_ms());
     push_home_filters(
         &mut q,
         &s,
+        &mentioned,
         "f.account_id",
         "f.show_reblogs",
         "f.languages",
-        &now,
     );
     push_aggregation(&mut q, &s, "f.account_id");
     q.push(" ON CONFLICT DO NOTHING");
@@ -657,11 +726,10 @@ pub async fn merge_author_into_home(
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.target_account_id = $1 AND b.account_id IN (s.account_id, o.account_id)) \
           AND NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = $1 AND mu.target_account_id IN (s.account_id, o.account_id) \
                           AND (mu.expires_at IS NULL OR mu.expires_at > $4)) \
-          AND NOT EXISTS (SELECT 1 FROM mentions m JOIN blocks b ON b.account_id = $1 AND b.target_account_id = m.account_id \
-                          WHERE m.status_id IN (s.id, s.reblog_of_id) AND NOT m.silent) \
-          AND NOT EXISTS (SELECT 1 FROM mentions m JOIN mutes mu ON mu.account_id = $1 AND mu.target_account_id = m.account_id \
-                          WHERE m.status_id IN (s.id, s.reblog_of_id) AND NOT m.silent \
-                          AND (mu.expires_at IS NULL OR mu.expires_at > $4)) \
+          AND NOT EXISTS (SELECT 1 FROM mentions m WHERE m.status_id IN (s.id, s.reblog_of_id) AND NOT m.silent \
+                          AND (EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = $1 AND b.target_account_id = m.account_id) \
+                               OR EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = $1 AND mu.target_account_id = m.account_id \
+                                          AND (mu.expires_at IS NULL OR mu.expires_at > $4)))) \
           AND (s.reblog_of_id IS NULL OR NOT EXISTS (SELECT 1 FROM home_feed h WHERE h.account_id = $1 \
                AND (h.status_id = s.reblog_of_id OR h.reblog_of_id = s.reblog_of_id))) \
         ORDER BY s.id DESC LIMIT $3 \

@@ -2,5 +2,9 @@
 //! One test binary, so the crate links once.
 
 mod common;
+mod instance;
+mod notifications;
+mod search;
 mod smoke;
+mod startup;
 mod timelines;

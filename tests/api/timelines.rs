@@ -883,3 +883,104 @@ async fn tag_timeline_matches_case_insensitively_with_any_all_none() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn timeline_queries_use_their_indexes() {
+    use woolly::db::timelines::{
+        Page, PublicFilter, TagFilter, home_query, public_query, tag_query,
+    };
+    each_backend(|app| async move {
+        let page = Page {
+            max_id: Some(i64::MAX),
+            limit: 40,
+            ..Default::default()
+        };
+        let filter = PublicFilter {
+            local: None,
+            only_media: false,
+            viewer: Some(1),
+            now: 0,
+        };
+        let tags = TagFilter {
+            any: vec![1],
+            all: Vec::new(),
+            none: Vec::new(),
+        };
+        let mut h = app.state.db.read().await.unwrap();
+        if app.backend == woolly::db::Backend::Postgres {
+            // Empty tables: tell the planner to use indexes the way it will on real data.
+            woolly::with_conn!(h.conn(), |c| {
+                sqlx::query("SET enable_seqscan = off")
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+                sqlx::query("SET enable_bitmapscan = off")
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+            });
+        }
+        let home = home_query(1, 0, &page)
+            .explain(h.conn())
+            .await
+            .unwrap()
+            .join("\n");
+        let public = public_query(&filter, &page)
+            .explain(h.conn())
+            .await
+            .unwrap()
+            .join("\n");
+        let local = public_query(
+            &PublicFilter {
+                local: Some(true),
+                ..filter
+            },
+            &page,
+        )
+        .explain(h.conn())
+        .await
+        .unwrap()
+        .join("\n");
+        let tag = tag_query(&tags, &filter, &page)
+            .explain(h.conn())
+            .await
+            .unwrap()
+            .join("\n");
+        match app.backend {
+            woolly::db::Backend::Sqlite => {
+                assert!(
+                    home.contains("SEARCH f USING PRIMARY KEY (account_id=? AND status_id<?)"),
+                    "{home}"
+                );
+                assert!(
+                    public.contains("USING INDEX statuses_public_all (id<?)"),
+                    "{public}"
+                );
+                assert!(local.contains("USING INDEX statuses_public"), "{local}");
+                assert!(
+                    tag.contains("sqlite_autoindex_status_tags_1 (tag_id=? AND status_id<?)"),
+                    "{tag}"
+                );
+                for plan in [&home, &public, &local, &tag] {
+                    assert!(!plan.contains("TEMP B-TREE"), "no sort expected:\n{plan}");
+                    assert!(!plan.contains("SCAN "), "no table scan expected:\n{plan}");
+                }
+            }
+            woolly::db::Backend::Postgres => {
+                assert!(
+                    home.contains("Index Scan Backward using home_feed_pkey"),
+                    "{home}"
+                );
+                assert!(public.contains("statuses_public"), "{public}");
+                assert!(local.contains("statuses_public"), "{local}");
+                assert!(tag.contains("status_tags_pkey"), "{tag}");
+                for plan in [&home, &public, &local, &tag] {
+                    assert!(!plan.contains("Sort"), "no sort expected:\n{plan}");
+                    assert!(!plan.contains("Seq Scan on statuses"), "{plan}");
+                    assert!(!plan.contains("Seq Scan on home_feed"), "{plan}");
+                }
+            }
+        }
+    })
+    .await;
+}

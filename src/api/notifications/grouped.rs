@@ -123,7 +123,7 @@ fn grouped_types(requested: &[String]) -> Vec<String> {
 /// The key a notification is grouped under for this request.
 fn effective_key(n: &repo::Notification, grouped: &[String]) -> String {
     match &n.group_key {
-        Some(k) if grouped.iter().any(|t| *t == n.kind) => k.clone(),
+        Some(k) if grouped.contains(&n.kind) => k.clone(),
         _ => format!("ungrouped-{}", n.id),
     }
 }
