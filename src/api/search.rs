@@ -111,7 +111,7 @@ async fn search(
 ) -> AppResult<Json<Value>> {
     let viewer = auth.viewer_id(&["read:search"])?;
     let q = p.q.as_deref().map(str::trim).unwrap_or("");
-    if p.q.as_deref().is_none_or(str::is_empty) {
+    if q.is_empty() {
         return Err(AppError::missing_param("q"));
     }
     if viewer.is_none() {
@@ -143,7 +143,7 @@ async fn search(
     let mut hashtags_out = Vec::new();
     let mut h = state.db.read().await?;
     let is_url = q.starts_with("https://") || q.starts_with("http://");
-    if !q.is_empty() && p.resolve && is_url {
+    if p.resolve && is_url {
         if offset == 0 {
             match parse_local_url(cfg, q) {
                 Some(LocalUrl::Account(name)) if wants("accounts") => {
@@ -161,7 +161,7 @@ async fn search(
                 _ => {}
             }
         }
-    } else if !q.is_empty() {
+    } else {
         let account_searchable = !(q.starts_with('#') || (q.contains('@') && q.contains(' ')));
         if wants("accounts") && account_searchable {
             let rows = match viewer {

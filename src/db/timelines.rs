@@ -761,3 +761,23 @@ pub async fn remove_author_from_home(
     .await
     .map(|r| r.rows_affected()))
 }
+
+/// Removes from `viewer`'s home feed everything by or about `target` (Mastodon's
+/// `FeedManager#clear_from_home`, for blocks and mutes): `target`'s posts and boosts, boosts
+/// of `target`'s statuses, and statuses (or boosted statuses) mentioning `target`.
+pub async fn clear_account_from_home(
+    c: Conn<'_>,
+    viewer: i64,
+    target: i64,
+) -> Result<u64, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query(
+        "DELETE FROM home_feed WHERE account_id = $1 AND (author_id = $2 OR reblog_author_id = $2 \
+           OR EXISTS (SELECT 1 FROM mentions m WHERE m.account_id = $2 \
+                      AND m.status_id IN (home_feed.status_id, home_feed.reblog_of_id)))"
+    )
+    .bind(viewer)
+    .bind(target)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
+}

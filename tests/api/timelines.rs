@@ -620,6 +620,41 @@ async fn merge_on_follow_and_removal_on_unfollow() {
 }
 
 #[tokio::test]
+async fn clearing_an_account_removes_its_posts_boosts_and_mentions() {
+    each_backend(|app| async move {
+        let viewer = app.user("viewer").await;
+        let friend = app.user("friend").await;
+        let target = app.user("target").await;
+        follow(&app, aid(&viewer), aid(&friend)).await;
+        follow(&app, aid(&viewer), aid(&target)).await;
+        let own = post(&app, aid(&target), "by target").await;
+        let mentioning = post_with(
+            &app,
+            aid(&friend),
+            Post::new("@target hi").mention(aid(&target)),
+        )
+        .await;
+        let unrelated = post(&app, aid(&friend), "unrelated").await;
+        let stranger = app.user("stranger").await;
+        let s = post(&app, aid(&stranger), "x").await;
+        let boost_by_target = boost(&app, aid(&target), s).await;
+        assert_eq!(
+            home_ids(&app, &viewer).await,
+            vec![boost_by_target, unrelated, mentioning, own]
+        );
+        let mut tx = app.state.db.begin().await.unwrap();
+        let n =
+            woolly::db::timelines::clear_account_from_home(tx.conn(), aid(&viewer), aid(&target))
+                .await
+                .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(n, 3);
+        assert_eq!(home_ids(&app, &viewer).await, vec![unrelated]);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn home_pagination_and_link_header_round_trip() {
     each_backend(|app| async move {
         let alice = app.user("alice").await;
