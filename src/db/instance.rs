@@ -9,8 +9,11 @@ use crate::with_conn;
 /// One row of `instance_rules`.
 #[derive(Debug, Clone, FromRow)]
 pub struct Rule {
+    /// Rule id.
     pub id: i64,
+    /// The rule.
     pub text: String,
+    /// A longer explanation (may be empty).
     pub hint: String,
 }
 

@@ -12,10 +12,13 @@ pub const TIMELINES: &[&str] = &["home", "notifications"];
 /// One row of `markers`.
 #[derive(Debug, Clone, FromRow)]
 pub struct Marker {
+    /// `home` or `notifications`.
     pub timeline: String,
+    /// Id of the last status (home) or notification read.
     pub last_read_id: i64,
     /// Optimistic-locking version: 0 when created, +1 on every change of `last_read_id`.
     pub version: i64,
+    /// Last change, unix ms.
     pub updated_at: i64,
 }
 

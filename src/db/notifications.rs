@@ -287,6 +287,7 @@ pub async fn clear(c: Conn<'_>, recipient: i64) -> Result<u64, sqlx::Error> {
 /// Aggregates of one notification group within a page's id range.
 #[derive(Debug, Clone, FromRow)]
 pub struct GroupStats {
+    /// The group.
     pub group_key: String,
     /// Visible notifications of the group up to the range's end.
     pub notifications_count: i64,

@@ -13,6 +13,7 @@ use crate::with_conn;
 /// One row of `tags`.
 #[derive(Debug, Clone, FromRow)]
 pub struct TagRow {
+    /// Tag id.
     pub id: i64,
     /// Lower-cased name.
     pub name: String,

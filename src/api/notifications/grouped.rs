@@ -43,19 +43,27 @@ pub fn routes() -> Router<AppState> {
 /// `NotificationGroup`.
 #[derive(Debug, Clone, Serialize)]
 pub struct NotificationGroup {
+    /// Opaque group key (`ungrouped-<id>` for single notifications).
     pub group_key: String,
+    /// Notifications in the group (up to the page's end).
     pub notifications_count: i64,
+    /// Notification type.
     #[serde(rename = "type")]
     pub kind: String,
     /// An integer, as Mastodon serialises it.
     pub most_recent_notification_id: i64,
+    /// Oldest notification of the group in the page (paginated lists only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page_min_id: Option<String>,
+    /// Newest notification of the group in the page (paginated lists only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub page_max_id: Option<String>,
+    /// When the newest notification in the page was created (paginated lists only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub latest_page_notification_at: Option<String>,
+    /// Up to 8 accounts that most recently caused notifications of the group.
     pub sample_account_ids: Vec<String>,
+    /// The status the notifications are about, for status types.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub status_id: Option<String>,
 }
@@ -63,13 +71,21 @@ pub struct NotificationGroup {
 /// `PartialAccountWithAvatar`.
 #[derive(Debug, Clone, Serialize)]
 pub struct PartialAccount {
+    /// Account id.
     pub id: String,
+    /// `user` or `user@domain`.
     pub acct: String,
+    /// Whether follows need approval.
     pub locked: bool,
+    /// Whether it is a bot.
     pub bot: bool,
+    /// Profile page.
     pub url: String,
+    /// Avatar URL.
     pub avatar: String,
+    /// Non-animated avatar URL.
     pub avatar_static: String,
+    /// Avatar alt text.
     pub avatar_description: String,
 }
 
@@ -91,10 +107,14 @@ impl From<&Account> for PartialAccount {
 /// `GroupedNotificationsResults`.
 #[derive(Debug, Clone, Serialize)]
 pub struct GroupedResults {
+    /// Accounts referenced by the groups.
     pub accounts: Vec<Account>,
+    /// Accounts rendered partially (`expand_accounts=partial_avatars` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partial_accounts: Option<Vec<PartialAccount>>,
+    /// Statuses referenced by the groups.
     pub statuses: Vec<Status>,
+    /// The groups, newest first.
     pub notification_groups: Vec<NotificationGroup>,
 }
 
