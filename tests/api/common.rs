@@ -455,3 +455,37 @@ fn check_shape(shape: &Value, value: &Value, path: &str, problems: &mut Vec<Stri
         }
     }
 }
+
+/// Like [`assert_shape`], leaving out reference keys named in `ignored` (at any depth): keys
+/// Mastodon only sends for features or types the tested response does not involve
+/// (`fallback`, `collection`, `annual_report`…).
+pub fn assert_shape_ignoring(key: &str, value: &Value, ignored: &[&str]) {
+    static SHAPES: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let shapes = SHAPES.get_or_init(|| {
+        let text = include_str!("../fixtures/mastodon-response-shapes.json");
+        serde_json::from_str::<Value>(text).unwrap()["shapes"].clone()
+    });
+    let mut shape = shapes
+        .get(key)
+        .unwrap_or_else(|| panic!("no reference shape for {key}"))
+        .clone();
+    fn prune(shape: &mut Value, ignored: &[&str]) {
+        if let Some(keys) = shape.get_mut("keys").and_then(|k| k.as_object_mut()) {
+            keys.retain(|k, _| !ignored.contains(&k.as_str()));
+            for sub in keys.values_mut() {
+                prune(sub, ignored);
+            }
+        }
+        if let Some(items) = shape.get_mut("items") {
+            prune(items, ignored);
+        }
+    }
+    prune(&mut shape, ignored);
+    let mut problems = Vec::new();
+    check_shape(&shape, value, "$", &mut problems);
+    assert!(
+        problems.is_empty(),
+        "{key}: response differs from Mastodon's shape:\n  {}\nvalue: {value}",
+        problems.join("\n  ")
+    );
+}

@@ -4,6 +4,11 @@
 mod accounts;
 mod cli;
 mod common;
+mod instance;
+mod notifications;
 mod oauth;
 mod registration;
+mod search;
 mod smoke;
+mod startup;
+mod timelines;
