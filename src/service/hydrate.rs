@@ -335,11 +335,8 @@ pub async fn statuses(
             visibility: s.visibility.clone(),
             language: s.language.clone(),
             uri: s.uri.clone(),
-            url: if s.reblog_of_id.is_some() {
-                None
-            } else {
-                s.url.clone().or_else(|| Some(s.uri.clone()))
-            },
+            // Boosts link to their activity, as Mastodon's `url_for` does.
+            url: s.url.clone().or_else(|| Some(s.uri.clone())),
             replies_count: s.replies_count,
             reblogs_count: s.reblogs_count,
             favourites_count: s.favourites_count,
@@ -352,8 +349,13 @@ pub async fn statuses(
                     .is_some_and(|c| f.muted_conversations.contains(&c))
             }),
             bookmarked: f.map(|f| f.bookmarked.contains(&s.id)),
-            pinned: f
-                .and_then(|f| (Some(s.account_id) == viewer).then(|| f.pinned.contains(&s.id))),
+            // Only the viewer's own pinnable statuses carry `pinned` (not boosts, not direct).
+            pinned: f.and_then(|f| {
+                (Some(s.account_id) == viewer
+                    && s.reblog_of_id.is_none()
+                    && s.visibility != "direct")
+                    .then(|| f.pinned.contains(&s.id))
+            }),
             content: s.content.clone(),
             filtered: viewer.map(|_| Vec::new()),
             reblog: None,

@@ -5,4 +5,5 @@
 pub mod accounts;
 pub mod hydrate;
 pub mod notify;
+pub mod statuses;
 pub mod text;
