@@ -288,11 +288,31 @@ impl Drop for TestApp {
                     )
                     .await
                     {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "DROP SCHEMA {schema} CASCADE"
-                        )))
-                        .execute(&pool)
-                        .await;
+                        // The app's job worker may be inside a transaction (its polling claim)
+                        // on the test's runtime thread, which is blocked in this Drop: its
+                        // locks would make DROP SCHEMA wait forever. End the sessions holding
+                        // locks in this schema first, with a lock timeout as a backstop.
+                        for _ in 0..3 {
+                            let _ = sqlx::query(
+                                "SELECT pg_terminate_backend(l.pid) FROM pg_locks l \
+                                 JOIN pg_class c ON c.oid = l.relation \
+                                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                                 WHERE n.nspname = $1 AND l.pid <> pg_backend_pid()",
+                            )
+                            .bind(schema.as_str())
+                            .execute(&pool)
+                            .await;
+                            let _ = sqlx::query("SET lock_timeout = '5s'").execute(&pool).await;
+                            if sqlx::query(sqlx::AssertSqlSafe(format!(
+                                "DROP SCHEMA {schema} CASCADE"
+                            )))
+                            .execute(&pool)
+                            .await
+                            .is_ok()
+                            {
+                                break;
+                            }
+                        }
                         pool.close().await;
                     }
                 });
