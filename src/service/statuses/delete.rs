@@ -21,7 +21,7 @@ pub async fn delete(state: &AppState, account: &Account, id: i64) -> AppResult<e
         .await?
         .filter(|s| s.account_id == account.id)
         .ok_or(AppError::NotFound)?;
-    let mut entity = hydrate::statuses(
+    let mut entity = match hydrate::statuses(
         tx.conn(),
         &state.config,
         Some(account.id),
@@ -30,7 +30,27 @@ pub async fn delete(state: &AppState, account: &Account, id: i64) -> AppResult<e
     )
     .await?
     .pop()
-    .ok_or(AppError::NotFound)?;
+    {
+        Some(e) => e,
+        // One's own boost of a status one may no longer see (its author blocked us): still
+        // deletable, answered without the boosted status.
+        None => {
+            let mut e = hydrate::statuses(
+                tx.conn(),
+                &state.config,
+                Some(account.id),
+                &[id],
+                StatusOptions {
+                    check_visibility: false,
+                },
+            )
+            .await?
+            .pop()
+            .ok_or(AppError::NotFound)?;
+            e.reblog = None;
+            e
+        }
+    };
     entity.text = Some(s.text.clone());
     if counts_for_author(&s.visibility) {
         accounts::bump(tx.conn(), account.id, Counter::Statuses, -1).await?;

@@ -363,3 +363,39 @@ async fn delete_returns_the_source_and_fixes_counters() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn own_boost_of_a_now_hidden_status_can_be_deleted() {
+    each_backend(|app| async move {
+        let alice = member(&app, "alice").await;
+        let bob = member(&app, "bob").await;
+        let s = say(&app, &alice, "boost me").await;
+        let (_, boost) = act(
+            &app,
+            &format!("/api/v1/statuses/{}/reblog", s["id"].as_str().unwrap()),
+            Some(&bob.token),
+        )
+        .await;
+        let boost_id = boost["id"].as_str().unwrap();
+        block(&app, &alice, &bob).await;
+        error(
+            app.get(&format!("/api/v1/statuses/{boost_id}"), Some(&bob.token))
+                .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        let gone = json(
+            delete(&app, Some(&bob.token), boost_id).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(gone["id"], boost_id);
+        assert!(
+            gone["reblog"].is_null(),
+            "the hidden original is not revealed"
+        );
+        assert_eq!(counters(&app, s["id"].as_str().unwrap()).await.1, 0);
+        assert_eq!(statuses_count(&app, &bob).await, 0);
+    })
+    .await;
+}
