@@ -349,13 +349,8 @@ pub async fn statuses(
                     .is_some_and(|c| f.muted_conversations.contains(&c))
             }),
             bookmarked: f.map(|f| f.bookmarked.contains(&s.id)),
-            // Only the viewer's own pinnable statuses carry `pinned` (not boosts, not direct).
-            pinned: f.and_then(|f| {
-                (Some(s.account_id) == viewer
-                    && s.reblog_of_id.is_none()
-                    && s.visibility != "direct")
-                    .then(|| f.pinned.contains(&s.id))
-            }),
+            pinned: f
+                .and_then(|f| (Some(s.account_id) == viewer).then(|| f.pinned.contains(&s.id))),
             content: s.content.clone(),
             filtered: viewer.map(|_| Vec::new()),
             reblog: None,
