@@ -5,6 +5,12 @@
 //! Counters follow Mastodon: direct statuses do not count towards `statuses_count`, and only
 //! public or unlisted replies count towards the parent's `replies_count`, so a restricted post
 //! never shows up in a number seen by someone who may not read it.
+//!
+//! Notifications written here (`notifications.status_id` / `activity_id`):
+//! `mention` → the status / its mention row; `status` → the status / the status;
+//! `favourite` → the favourited status / the favourite row; `reblog` → the boosted (original)
+//! status / the boost; `update` → the edited status / the new `status_edits` row (one
+//! notification per edit). Undoing a favourite or boost removes its notification.
 
 pub mod compose;
 pub mod create;
