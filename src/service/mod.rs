@@ -10,4 +10,5 @@ pub mod notify;
 pub mod oauth;
 pub mod profile;
 pub mod relationships;
+pub mod statuses;
 pub mod text;
