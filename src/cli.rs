@@ -61,7 +61,8 @@ enum AccountsCommand {
         /// Role of the new user.
         #[arg(long, value_enum, default_value = "user")]
         role: RoleArg,
-        /// Mark the e-mail address as confirmed.
+        /// Mark the e-mail address as confirmed (otherwise, when `smtp_url` is set, a
+        /// confirmation e-mail is sent).
         #[arg(long)]
         confirmed: bool,
     },
@@ -73,7 +74,8 @@ enum AccountsCommand {
         #[arg(value_enum)]
         role: RoleArg,
     },
-    /// Set a new password (generated and printed) and sign the user out everywhere.
+    /// Set a new password (generated and printed) and sign the user out everywhere (access
+    /// tokens revoked, browser sessions ended).
     ResetPassword {
         /// Username of a local account.
         username: String,
@@ -111,12 +113,13 @@ async fn accounts(config: Config, cmd: AccountsCommand) -> anyhow::Result<()> {
         } => {
             let generated = password.is_none();
             let password = password.unwrap_or_else(|| crate::crypto::random_token(18));
+            let confirmed = confirmed || !config.email_confirmation_required();
             let new = NewLocalAccount {
                 username: username.clone(),
-                email,
+                email: email.clone(),
                 password: password.clone(),
                 role: role.as_str().into(),
-                confirmed: confirmed || !config.email_confirmation_required(),
+                confirmed,
                 approved: true,
                 locale: "en".into(),
                 reason: None,
@@ -130,6 +133,9 @@ async fn accounts(config: Config, cmd: AccountsCommand) -> anyhow::Result<()> {
                     );
                     if generated {
                         println!("New password: {password}");
+                    }
+                    if !confirmed {
+                        send_confirmation(&db, &config, created.user_id, &email, &username).await?;
                     }
                     Ok(())
                 }
@@ -154,6 +160,7 @@ async fn accounts(config: Config, cmd: AccountsCommand) -> anyhow::Result<()> {
             let mut tx = db.begin().await?;
             repo::set_password_hash(tx.conn(), user.id, &hash, now_ms()).await?;
             crate::db::oauth::revoke_user_tokens(tx.conn(), user.id, now_ms()).await?;
+            crate::db::oauth::delete_user_sessions(tx.conn(), user.id).await?;
             tx.commit().await?;
             println!("OK: new password for @{username}: {password}");
             Ok(())
@@ -162,8 +169,8 @@ async fn accounts(config: Config, cmd: AccountsCommand) -> anyhow::Result<()> {
             let mut h = db.read().await?;
             let users = repo::list_users(h.conn()).await?;
             println!(
-                "{:<20} {:<10} {:<9} {:<9} {:<24} {}",
-                "USERNAME", "ROLE", "CONFIRMED", "APPROVED", "CREATED", "EMAIL"
+                "{:<20} {:<10} {:<9} {:<9} {:<24} EMAIL",
+                "USERNAME", "ROLE", "CONFIRMED", "APPROVED", "CREATED"
             );
             for u in users {
                 println!(
@@ -183,6 +190,33 @@ async fn accounts(config: Config, cmd: AccountsCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Sends the confirmation e-mail of a new unconfirmed user; a delivery failure is reported
+/// but does not fail the command (the user can ask for the mail again).
+async fn send_confirmation(
+    db: &crate::db::Db,
+    config: &Config,
+    user_id: i64,
+    email: &str,
+    username: &str,
+) -> anyhow::Result<()> {
+    let token = {
+        let mut h = db.read().await?;
+        crate::db::oauth::confirmation_token(h.conn(), user_id).await?
+    };
+    let Some(token) = token else {
+        return Ok(());
+    };
+    let mail = crate::service::mail::confirmation_mail(config, email, username, &token);
+    match crate::service::mail::send(config, &mail).await {
+        Ok(()) => println!("Confirmation e-mail sent to {email}."),
+        Err(e) => eprintln!(
+            "warning: the confirmation e-mail to {email} could not be sent ({e:#}); \
+             use --confirmed to skip confirmation"
+        ),
+    }
+    Ok(())
 }
 
 async fn find_user(db: &crate::db::Db, username: &str) -> anyhow::Result<repo::User> {

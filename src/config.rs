@@ -50,10 +50,19 @@ pub struct Config {
     /// Whether `grant_type=password` is accepted at `POST /oauth/token`.
     pub password_grant: bool,
     /// SMTP server URL; when set, new accounts must confirm their e-mail address.
+    /// `smtp://user:pass@host:587?tls=required` (STARTTLS), `smtps://host:465` (implicit TLS)
+    /// or `smtp://host:25` (plain, local relays only).
     #[serde(default)]
     pub smtp_url: String,
+    /// Sender of the server's e-mails (`Name <address>` or `address`); empty means
+    /// `notifications@{host of WOOLLY_URL}`.
+    #[serde(default)]
+    pub smtp_from: String,
     /// Rate limiting of the API (Mastodon's defaults; loopback clients are exempt).
     pub rate_limit: bool,
+    /// Whether loopback clients (127.0.0.1, ::1) are exempt from rate limits, as in Mastodon.
+    /// Turn off to rate-limit a server that is only reached through loopback (and in tests).
+    pub rate_limit_exempt_loopback: bool,
     /// Requests allowed per account and per IP in each 5-minute window.
     pub rate_limit_requests: u32,
     /// Sign-ups allowed per IP in each 30-minute window.
@@ -76,7 +85,9 @@ impl Default for Config {
             contact_email: String::new(),
             password_grant: true,
             smtp_url: String::new(),
+            smtp_from: String::new(),
             rate_limit: true,
+            rate_limit_exempt_loopback: true,
             rate_limit_requests: 300,
             rate_limit_signups: 5,
             sqlite_synchronous: "normal".into(),
@@ -172,6 +183,23 @@ impl Config {
         } else {
             format!("ws://{}", self.url.trim_start_matches("http://"))
         }
+    }
+
+    /// The sender of the server's e-mails: `smtp_from`, or `notifications@{host}`.
+    pub fn mail_from(&self) -> String {
+        if !self.smtp_from.is_empty() {
+            return self.smtp_from.clone();
+        }
+        let host = url::Url::parse(&self.url)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .unwrap_or_else(|| "localhost".into());
+        format!("notifications@{host}")
+    }
+
+    /// Whether rate limits apply to a client at `ip` (see `rate_limit_exempt_loopback`).
+    pub fn rate_limited(&self, ip: IpAddr) -> bool {
+        self.rate_limit && !(self.rate_limit_exempt_loopback && crate::api::ratelimit::exempt(ip))
     }
 
     /// Whether new accounts must confirm their e-mail address before using their token.

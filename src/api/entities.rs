@@ -172,7 +172,7 @@ pub struct Status {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub filtered: Option<Vec<serde_json::Value>>,
     pub reblog: Option<Box<Status>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Always present (null when unknown), as Mastodon renders it for local statuses.
     pub application: Option<StatusApplication>,
     pub account: Account,
     pub media_attachments: Vec<serde_json::Value>,

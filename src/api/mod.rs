@@ -107,7 +107,7 @@ async fn client_ip(State(state): State<AppState>, mut req: Request, next: Next) 
 }
 
 /// Mastodon's default limits: 300 requests per 5 minutes per IP and per account; 5 sign-ups
-/// per 30 minutes per IP. Loopback clients are exempt.
+/// per 30 minutes per IP. Loopback clients are exempt unless `rate_limit_exempt_loopback` is off.
 async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let cfg = &state.config;
     let ip = req
@@ -115,7 +115,7 @@ async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> 
         .get::<ClientIp>()
         .map(|c| c.0)
         .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    if !cfg.rate_limit || ratelimit::exempt(ip) || req.method() == Method::OPTIONS {
+    if !cfg.rate_limited(ip) || req.method() == Method::OPTIONS {
         return next.run(req).await;
     }
     let is_signup = req.method() == Method::POST && req.uri().path() == "/api/v1/accounts";

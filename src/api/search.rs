@@ -1,10 +1,209 @@
-//! Routes of this API area (filled in by its owner).
+//! `GET /api/v2/search`: accounts and hashtags this server knows, and local URLs.
+//!
+//! Status results are always empty: full-text search of statuses arrives in a later issue
+//! (Mastodon, too, only offers it with a search backend configured). Remote accounts and
+//! URLs are not fetched yet (`resolve` only looks up this server's own URLs).
 
-use axum::Router;
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
 
+use crate::api::auth::Auth;
+use crate::api::entities::{Tag, TagHistory};
+use crate::api::params::{Params, flex};
+use crate::config::Config;
+use crate::db::search::{self as repo, TagRow};
+use crate::db::{Conn, accounts};
+use crate::error::{AppError, AppResult};
+use crate::service::hydrate::{self, StatusOptions};
 use crate::state::AppState;
+use crate::time::now_ms;
+
+/// Days of usage history on a `Tag`.
+const HISTORY_DAYS: usize = 7;
 
 /// Routes of this module.
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    Router::new().route("/api/v2/search", get(search))
+}
+
+/// Renders tags with their 7-day history (newest day first). `following`/`featuring` are set
+/// (to false: followed and featured tags arrive later) only for a signed-in viewer.
+pub async fn render_tags(
+    c: Conn<'_>,
+    cfg: &Config,
+    rows: &[TagRow],
+    signed_in: bool,
+) -> Result<Vec<Tag>, sqlx::Error> {
+    let today = now_ms().div_euclid(86_400_000) * 86_400_000;
+    let since = today - (HISTORY_DAYS as i64 - 1) * 86_400_000;
+    let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
+    let mut history = repo::tag_history(c, &ids, since, HISTORY_DAYS).await?;
+    Ok(rows
+        .iter()
+        .map(|t| {
+            let days = history.remove(&t.id).unwrap_or_default();
+            Tag {
+                id: t.id.to_string(),
+                name: t.display_name.clone(),
+                url: format!("{}/tags/{}", cfg.url, t.name),
+                history: days
+                    .iter()
+                    .enumerate()
+                    .rev()
+                    .map(|(i, d)| TagHistory {
+                        day: ((since + i as i64 * 86_400_000) / 1000).to_string(),
+                        uses: d.uses.to_string(),
+                        accounts: d.accounts.to_string(),
+                    })
+                    .collect(),
+                following: signed_in.then_some(false),
+                featuring: signed_in.then_some(false),
+            }
+        })
+        .collect())
+}
+
+/// Query parameters of the search.
+#[derive(Debug, Deserialize)]
+struct SearchParams {
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    q: Option<String>,
+    #[serde(default, rename = "type", deserialize_with = "flex::opt_string")]
+    kind: Option<String>,
+    #[serde(default, deserialize_with = "flex::bool")]
+    resolve: bool,
+    #[serde(default, deserialize_with = "flex::bool")]
+    following: bool,
+    #[serde(default, deserialize_with = "flex::opt_i64")]
+    limit: Option<i64>,
+    #[serde(default, deserialize_with = "flex::opt_i64")]
+    offset: Option<i64>,
+}
+
+/// A local URL's account (`/@name`, `/users/name`) or status (`/@name/123`,
+/// `/users/name/statuses/123`).
+enum LocalUrl {
+    Account(String),
+    Status(i64),
+}
+
+fn parse_local_url(cfg: &Config, q: &str) -> Option<LocalUrl> {
+    let path = q.strip_prefix(cfg.url.as_str())?;
+    let path = path.split(['?', '#']).next()?.trim_end_matches('/');
+    let parts: Vec<&str> = path.split('/').skip(1).collect();
+    match parts.as_slice() {
+        [at] if at.starts_with('@') => Some(LocalUrl::Account(at[1..].to_owned())),
+        ["users", name] => Some(LocalUrl::Account((*name).to_owned())),
+        [at, id] if at.starts_with('@') => crate::id::parse(id).map(LocalUrl::Status),
+        ["users", _, "statuses", id] => crate::id::parse(id).map(LocalUrl::Status),
+        _ => None,
+    }
+}
+
+/// `GET /api/v2/search`.
+async fn search(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(p): Params<SearchParams>,
+) -> AppResult<Json<Value>> {
+    let viewer = auth.viewer_id(&["read:search"])?;
+    let q = p.q.as_deref().map(str::trim).unwrap_or("");
+    if q.is_empty() {
+        return Err(AppError::missing_param("q"));
+    }
+    if viewer.is_none() {
+        if p.offset.is_some() {
+            return Err(AppError::UnauthorizedWith(
+                "Search queries pagination is not supported without authentication".into(),
+            ));
+        }
+        if p.resolve {
+            return Err(AppError::UnauthorizedWith(
+                "Search queries that resolve remote resources are not supported without authentication".into(),
+            ));
+        }
+    }
+    let limit = match p.limit {
+        Some(l) if l >= 1 => l.min(40),
+        _ => 20,
+    };
+    // As in Mastodon, the offset only applies when a single type is asked for.
+    let offset = if p.kind.is_some() {
+        p.offset.unwrap_or(0).max(0)
+    } else {
+        0
+    };
+    let wants = |t: &str| p.kind.as_deref().is_none_or(|k| k == t);
+    let cfg = &state.config;
+    let mut accounts_out = Vec::new();
+    let mut statuses_out = Vec::new();
+    let mut hashtags_out = Vec::new();
+    let mut h = state.db.read().await?;
+    let is_url = q.starts_with("https://") || q.starts_with("http://");
+    if p.resolve && is_url {
+        if offset == 0 {
+            match parse_local_url(cfg, q) {
+                Some(LocalUrl::Account(name)) if wants("accounts") => {
+                    if let Some(a) = accounts::find_by_username(h.conn(), &name, None).await?
+                        && a.suspended_at.is_none()
+                    {
+                        accounts_out.push(hydrate::account(cfg, &a));
+                    }
+                }
+                Some(LocalUrl::Status(id)) if wants("statuses") => {
+                    statuses_out =
+                        hydrate::statuses(h.conn(), cfg, viewer, &[id], StatusOptions::default())
+                            .await?;
+                }
+                _ => {}
+            }
+        }
+    } else {
+        let account_searchable = !(q.starts_with('#') || (q.contains('@') && q.contains(' ')));
+        if wants("accounts") && account_searchable {
+            let rows = match viewer {
+                Some(v) if p.following => {
+                    repo::accounts_followed(h.conn(), v, q, limit, offset).await?
+                }
+                _ => accounts::search(h.conn(), q, limit, offset).await?,
+            };
+            accounts_out = rows.iter().map(|a| hydrate::account(cfg, a)).collect();
+        }
+        if wants("hashtags") && !q.contains('@') {
+            let term = q.trim_start_matches('#');
+            if !term.is_empty() {
+                let rows = repo::tags_by_prefix(h.conn(), term, limit, offset).await?;
+                hashtags_out = render_tags(h.conn(), cfg, &rows, viewer.is_some()).await?;
+            }
+        }
+    }
+    Ok(Json(json!({
+        "accounts": accounts_out,
+        "statuses": statuses_out,
+        "hashtags": hashtags_out,
+        "collections": [],
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_urls_are_recognised() {
+        let cfg = Config::default().validated().unwrap();
+        let base = &cfg.url;
+        assert!(matches!(
+            parse_local_url(&cfg, &format!("{base}/@alice")),
+            Some(LocalUrl::Account(n)) if n == "alice"
+        ));
+        assert!(matches!(
+            parse_local_url(&cfg, &format!("{base}/users/alice/statuses/42")),
+            Some(LocalUrl::Status(42))
+        ));
+        assert!(parse_local_url(&cfg, "https://elsewhere.example/@alice").is_none());
+    }
 }

@@ -541,3 +541,112 @@ pub async fn usage(c: Conn<'_>, now: i64) -> Result<UsageCounts, sqlx::Error> {
         })
     })
 }
+
+/// Parameters of [`search_accounts`].
+#[derive(Debug, Clone)]
+pub struct AccountSearch<'a> {
+    /// The query: `name`, `@name`, `name@domain` or part of a display name.
+    pub q: &'a str,
+    /// This server's domain, so `name@thisdomain` finds local accounts.
+    pub local_domain: &'a str,
+    /// The searching account (blocks either way are left out; followed accounts rank higher).
+    pub viewer: i64,
+    /// Only accounts the viewer follows.
+    pub following_only: bool,
+    /// Page size.
+    pub limit: i64,
+    /// Rows to skip.
+    pub offset: i64,
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+/// Accounts matching a search, for `GET /api/v1/accounts/search`: username prefix or display
+/// name substring (case-insensitive), exact username first, then accounts the viewer follows,
+/// then by follower count. Suspended accounts and blocks in either direction are left out.
+pub async fn search_accounts(
+    c: Conn<'_>,
+    s: &AccountSearch<'_>,
+) -> Result<Vec<Account>, sqlx::Error> {
+    let q = s.q.trim().trim_start_matches('@');
+    let (user, domain) = match q.split_once('@') {
+        Some((u, d)) if d.eq_ignore_ascii_case(s.local_domain) => (u.to_lowercase(), None),
+        Some((u, d)) => (u.to_lowercase(), Some(d.to_lowercase())),
+        None => (q.to_lowercase(), None),
+    };
+    if user.is_empty() {
+        return Ok(Vec::new());
+    }
+    let escaped = like_escape(&user);
+    let cols = ACCOUNT_COLUMNS
+        .split(", ")
+        .map(|c| format!("a.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let following_filter = if s.following_only {
+        " AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = $5 AND f.target_account_id = a.id)"
+    } else {
+        ""
+    };
+    let domain_filter = match domain {
+        // `name@domain` looks for the username in that domain only.
+        Some(_) => " AND lower(coalesce(a.domain, '')) LIKE $4 ESCAPE '\\'",
+        None => " AND $4 = $4",
+    };
+    let name_filter = if domain.is_some() {
+        "lower(a.username) LIKE $1 ESCAPE '\\' AND $2 = $2"
+    } else {
+        "(lower(a.username) LIKE $1 ESCAPE '\\' OR lower(a.display_name) LIKE $2 ESCAPE '\\')"
+    };
+    let sql = format!(
+        "SELECT {cols} FROM accounts a WHERE a.suspended_at IS NULL AND {name_filter}{domain_filter}{following_filter} \
+         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = $5 AND b.target_account_id = a.id) \
+                         OR (b.account_id = a.id AND b.target_account_id = $5)) \
+         ORDER BY CASE WHEN lower(a.username) = $3 THEN 0 ELSE 1 END, \
+           CASE WHEN EXISTS (SELECT 1 FROM follows f2 WHERE f2.account_id = $5 AND f2.target_account_id = a.id) THEN 0 ELSE 1 END, \
+           a.followers_count DESC, a.id \
+         LIMIT $6 OFFSET $7"
+    );
+    let dom = domain
+        .map(|d| format!("{}%", like_escape(&d)))
+        .unwrap_or_default();
+    with_conn!(c, |c| sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(format!("{escaped}%"))
+    .bind(format!("%{escaped}%"))
+    .bind(&user)
+    .bind(&dom)
+    .bind(s.viewer)
+    .bind(s.limit)
+    .bind(s.offset)
+    .fetch_all(c)
+    .await)
+}
+
+/// Locks the account rows `ids` (lowest id first) until the transaction ends, so actions
+/// between the same accounts (follow, block…) run one after the other. PostgreSQL only:
+/// SQLite transactions already run one at a time on the single writer connection.
+pub async fn lock_rows(c: Conn<'_>, ids: &[i64]) -> Result<(), sqlx::Error> {
+    if c.is_sqlite() || ids.is_empty() {
+        return Ok(());
+    }
+    let mut sorted = ids.to_vec();
+    sorted.sort_unstable();
+    sorted.dedup();
+    let sql = format!(
+        "SELECT id FROM accounts WHERE id IN ({}) ORDER BY id FOR UPDATE",
+        placeholders(1, sorted.len())
+    );
+    with_conn!(c, |c| {
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str()));
+        for id in &sorted {
+            q = q.bind(*id);
+        }
+        q.fetch_all(c).await.map(|_| ())
+    })
+}

@@ -11,9 +11,12 @@
 
 pub mod accounts;
 pub mod follows;
+pub mod instance;
 pub mod jobs;
+pub mod markers;
 pub mod notifications;
 pub mod oauth;
+pub mod search;
 pub mod seed;
 pub mod statuses;
 pub mod timelines;

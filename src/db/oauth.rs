@@ -263,3 +263,129 @@ pub async fn delete_session(c: Conn<'_>, token_hash: &str) -> Result<(), sqlx::E
     .await
     .map(|_| ()))
 }
+
+/// A token row looked up for revocation, revoked or not.
+#[derive(Debug, Clone, FromRow)]
+pub struct TokenOwner {
+    pub id: i64,
+    pub application_id: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// The token with this digest, including revoked ones (for `POST /oauth/revoke`).
+pub async fn find_token_owner(
+    c: Conn<'_>,
+    token_hash: &str,
+) -> Result<Option<TokenOwner>, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query_as::<_, TokenOwner>(
+        "SELECT id, application_id, revoked_at FROM oauth_access_tokens WHERE token_hash = $1"
+    )
+    .bind(token_hash)
+    .fetch_optional(c)
+    .await)
+}
+
+/// Revokes the token with this row id (no-op when already revoked).
+pub async fn revoke_token_id(c: Conn<'_>, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    with_conn!(c, |c| sqlx::query(
+        "UPDATE oauth_access_tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL"
+    )
+    .bind(id)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Deletes authorization codes that expired before `now`.
+pub async fn delete_expired_codes(c: Conn<'_>, now: i64) -> Result<u64, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query(
+        "DELETE FROM oauth_authorization_codes WHERE expires_at <= $1"
+    )
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
+}
+
+/// Deletes browser sessions that expired before `now`.
+pub async fn delete_expired_sessions(c: Conn<'_>, now: i64) -> Result<u64, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query(
+        "DELETE FROM web_sessions WHERE expires_at <= $1"
+    )
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
+}
+
+/// Ends every browser session of a user (password reset, disabling).
+pub async fn delete_user_sessions(c: Conn<'_>, user_id: i64) -> Result<u64, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query(
+        "DELETE FROM web_sessions WHERE user_id = $1"
+    )
+    .bind(user_id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
+}
+
+/// The pending e-mail confirmation token of a user, if any.
+pub async fn confirmation_token(c: Conn<'_>, user_id: i64) -> Result<Option<String>, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query_scalar::<_, Option<String>>(
+        "SELECT confirmation_token FROM users WHERE id = $1"
+    )
+    .bind(user_id)
+    .fetch_optional(c)
+    .await
+    .map(Option::flatten))
+}
+
+/// Sets a user's e-mail confirmation token.
+pub async fn set_confirmation_token(
+    c: Conn<'_>,
+    user_id: i64,
+    token: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    with_conn!(c, |c| sqlx::query(
+        "UPDATE users SET confirmation_token = $2, updated_at = $3 WHERE id = $1"
+    )
+    .bind(user_id)
+    .bind(token)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Changes the address of a user whose address is not confirmed yet.
+pub async fn set_unconfirmed_email(
+    c: Conn<'_>,
+    user_id: i64,
+    email: &str,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    with_conn!(c, |c| sqlx::query(
+        "UPDATE users SET email = $2, updated_at = $3 WHERE id = $1 AND confirmed_at IS NULL"
+    )
+    .bind(user_id)
+    .bind(email)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Confirms the e-mail address of the user holding this confirmation token (the token is
+/// consumed); returns the user's id, or `None` for an unknown token.
+pub async fn confirm_email(c: Conn<'_>, token: &str, now: i64) -> Result<Option<i64>, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query_scalar::<_, i64>(
+        "UPDATE users SET confirmed_at = $2, confirmation_token = NULL, updated_at = $2 \
+         WHERE confirmation_token = $1 RETURNING id"
+    )
+    .bind(token)
+    .bind(now)
+    .fetch_optional(c)
+    .await)
+}

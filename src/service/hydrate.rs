@@ -335,11 +335,8 @@ pub async fn statuses(
             visibility: s.visibility.clone(),
             language: s.language.clone(),
             uri: s.uri.clone(),
-            url: if s.reblog_of_id.is_some() {
-                None
-            } else {
-                s.url.clone().or_else(|| Some(s.uri.clone()))
-            },
+            // Boosts link to their activity, as Mastodon's `url_for` does.
+            url: s.url.clone().or_else(|| Some(s.uri.clone())),
             replies_count: s.replies_count,
             reblogs_count: s.reblogs_count,
             favourites_count: s.favourites_count,

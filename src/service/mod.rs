@@ -3,6 +3,12 @@
 //! jobs, and return domain rows; the API layer renders them.
 
 pub mod accounts;
+pub mod follows;
 pub mod hydrate;
+pub mod mail;
 pub mod notify;
+pub mod oauth;
+pub mod profile;
+pub mod relationships;
+pub mod statuses;
 pub mod text;

@@ -1,9 +1,16 @@
 //! Server-rendered pages and static assets: placeholder images, OAuth sign-in and consent,
 //! and the public profile/status permalinks.
 
+pub mod auth;
+pub mod oauth;
+pub mod pages;
+pub mod session;
+
+use std::collections::HashMap;
+
 use axum::Router;
-use axum::http::header;
-use axum::response::IntoResponse;
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
 use crate::state::AppState;
@@ -22,6 +29,44 @@ pub fn routes() -> Router<AppState> {
             "/headers/original/missing.png",
             get(|| async { png(HEADER_MISSING) }),
         )
+        .merge(oauth::routes())
+        .merge(auth::routes())
+}
+
+/// An unexpected failure while serving a page: logged, answered with a plain 500 page.
+#[derive(Debug)]
+pub struct WebError(anyhow::Error);
+
+impl<E: Into<anyhow::Error>> From<E> for WebError {
+    fn from(e: E) -> Self {
+        WebError(e.into())
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        tracing::error!(error = ?self.0, "internal error on a web page");
+        pages::with_page_headers(
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html(
+                    "<!DOCTYPE html><html lang=\"en\"><meta charset=\"utf-8\"><title>Error</title>\
+                     <p>An unexpected error occurred. Please try again later.</p></html>",
+                ),
+            )
+                .into_response(),
+        )
+    }
+}
+
+/// Parses `application/x-www-form-urlencoded` pairs (query string or form body); the first
+/// occurrence of a key wins.
+pub fn form_pairs(input: &[u8]) -> HashMap<String, String> {
+    let mut map = HashMap::new();
+    for (k, v) in form_urlencoded::parse(input) {
+        map.entry(k.into_owned()).or_insert_with(|| v.into_owned());
+    }
+    map
 }
 
 fn png(bytes: &'static [u8]) -> impl IntoResponse {

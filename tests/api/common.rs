@@ -15,6 +15,7 @@ use tokio::net::TcpListener;
 use woolly::config::Config;
 use woolly::db::{Backend, Db, DbOptions};
 use woolly::server::{Running, start};
+
 use woolly::state::AppState;
 
 /// A running test server.
@@ -27,9 +28,8 @@ pub struct TestApp {
     pub client: Client,
     /// Which database this instance runs on.
     pub backend: Backend,
-    running: Option<Running>,
+    teardown: Option<Teardown>,
     _dir: tempfile::TempDir,
-    pg_schema: Option<(String, String)>,
 }
 
 /// A local user with a ready access token.
@@ -55,16 +55,14 @@ pub fn backends() -> Vec<Backend> {
     v
 }
 
-/// Runs `f` against a fresh server on every configured backend.
+/// Runs `f` against a fresh server on every configured backend, then shuts the server down
+/// and removes its PostgreSQL schema.
 pub async fn each_backend<F, Fut>(f: F)
 where
     F: Fn(TestApp) -> Fut,
     Fut: Future<Output = ()>,
 {
-    for backend in backends() {
-        let app = TestApp::spawn(backend).await;
-        f(app).await;
-    }
+    each_backend_with(|_| {}, f).await
 }
 
 /// Like [`each_backend`], with a configuration tweak.
@@ -75,9 +73,87 @@ where
     C: Fn(&mut Config),
 {
     for backend in backends() {
-        let app = TestApp::spawn_with(backend, &configure).await;
+        let mut app = TestApp::spawn_with(backend, &configure).await;
+        let teardown = app.teardown.take();
         f(app).await;
+        if let Some(t) = teardown {
+            t.run().await;
+        }
     }
+}
+
+/// Stops a test server and drops its PostgreSQL schema. It must run on the test's runtime
+/// (not in `Drop`): the server's workers may hold a transaction that must finish first.
+pub struct Teardown {
+    shutdown: tokio_util::sync::CancellationToken,
+    handle: tokio::task::JoinHandle<anyhow::Result<()>>,
+    pg_schema: Option<(String, String)>,
+}
+
+impl Teardown {
+    /// Cancels the server, waits for it and its workers to stop, then drops the schema.
+    pub async fn run(self) {
+        self.shutdown.cancel();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), self.handle).await;
+        if let Some((base, schema)) = self.pg_schema {
+            drop_schema(&base, &schema).await;
+        }
+    }
+}
+
+async fn drop_schema(base: &str, schema: &str) {
+    if let Ok(Db::Postgres(pool)) = Db::connect(
+        base,
+        &DbOptions {
+            max_connections: 1,
+            ..DbOptions::default()
+        },
+    )
+    .await
+    {
+        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "DROP SCHEMA IF EXISTS {schema} CASCADE"
+        )))
+        .execute(&pool)
+        .await;
+        pool.close().await;
+    }
+}
+
+/// Drops schemas left behind by earlier test runs that crashed (older than an hour).
+async fn drop_stale_schemas(base: &str) {
+    let Ok(Db::Postgres(pool)) = Db::connect(
+        base,
+        &DbOptions {
+            max_connections: 1,
+            ..DbOptions::default()
+        },
+    )
+    .await
+    else {
+        return;
+    };
+    let cutoff = woolly::time::now_ms() / 1000 - 3600;
+    let names: Vec<String> =
+        sqlx::query_scalar("SELECT nspname::text FROM pg_namespace WHERE nspname LIKE 'wt\\_%'")
+            .fetch_all(&pool)
+            .await
+            .unwrap_or_default();
+    for name in names {
+        let created = name
+            .split('_')
+            .nth(1)
+            .and_then(|t| t.parse::<i64>().ok())
+            .unwrap_or(i64::MAX);
+        if created < cutoff {
+            let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DROP SCHEMA IF EXISTS {name} CASCADE"
+            )))
+            .execute(&pool)
+            .await;
+        }
+    }
+    pool.close().await;
 }
 
 impl TestApp {
@@ -110,8 +186,11 @@ impl TestApp {
             Backend::Postgres => {
                 let base =
                     std::env::var("WOOLLY_TEST_POSTGRES_URL").expect("WOOLLY_TEST_POSTGRES_URL");
+                static STALE: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+                STALE.get_or_init(|| drop_stale_schemas(&base)).await;
                 let schema = format!(
-                    "t_{}",
+                    "wt_{}_{}",
+                    woolly::time::now_ms() / 1000,
                     woolly::crypto::random_token(9)
                         .to_lowercase()
                         .replace('-', "_")
@@ -144,7 +223,9 @@ impl TestApp {
             .expect("connect");
         db.migrate().await.expect("migrate");
         let state = AppState::new(config, db);
-        let running = start(state.clone(), listener, 1).expect("start");
+        let Running {
+            shutdown, handle, ..
+        } = start(state.clone(), listener, 1).expect("start");
         let client = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(true)
@@ -155,9 +236,12 @@ impl TestApp {
             state,
             client,
             backend,
-            running: Some(running),
+            teardown: Some(Teardown {
+                shutdown,
+                handle,
+                pg_schema,
+            }),
             _dir: dir,
-            pg_schema,
         }
     }
 
@@ -266,38 +350,22 @@ impl TestApp {
     }
 }
 
+impl TestApp {
+    /// Stops the server and drops its schema (for tests that spawn a `TestApp` themselves;
+    /// `each_backend` does this automatically).
+    pub async fn shutdown(mut self) {
+        if let Some(t) = self.teardown.take() {
+            t.run().await;
+        }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
-        if let Some(r) = self.running.take() {
-            r.shutdown.cancel();
-        }
-        if let Some((base, schema)) = self.pg_schema.take() {
-            // Drop the schema from a separate thread: Drop cannot await.
-            let _ = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                rt.block_on(async move {
-                    if let Ok(Db::Postgres(pool)) = Db::connect(
-                        &base,
-                        &DbOptions {
-                            max_connections: 1,
-                            ..DbOptions::default()
-                        },
-                    )
-                    .await
-                    {
-                        let _ = sqlx::query(sqlx::AssertSqlSafe(format!(
-                            "DROP SCHEMA {schema} CASCADE"
-                        )))
-                        .execute(&pool)
-                        .await;
-                        pool.close().await;
-                    }
-                });
-            })
-            .join();
+        // Without an async teardown (a panicking test), stop the server; a leftover schema is
+        // removed by a later run (`drop_stale_schemas`).
+        if let Some(t) = self.teardown.take() {
+            t.shutdown.cancel();
         }
     }
 }
@@ -386,4 +454,38 @@ fn check_shape(shape: &Value, value: &Value, path: &str, problems: &mut Vec<Stri
             check_shape(items, v, &format!("{path}[{i}]"), problems);
         }
     }
+}
+
+/// Like [`assert_shape`], leaving out reference keys named in `ignored` (at any depth): keys
+/// Mastodon only sends for features or types the tested response does not involve
+/// (`fallback`, `collection`, `annual_report`…).
+pub fn assert_shape_ignoring(key: &str, value: &Value, ignored: &[&str]) {
+    static SHAPES: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let shapes = SHAPES.get_or_init(|| {
+        let text = include_str!("../fixtures/mastodon-response-shapes.json");
+        serde_json::from_str::<Value>(text).unwrap()["shapes"].clone()
+    });
+    let mut shape = shapes
+        .get(key)
+        .unwrap_or_else(|| panic!("no reference shape for {key}"))
+        .clone();
+    fn prune(shape: &mut Value, ignored: &[&str]) {
+        if let Some(keys) = shape.get_mut("keys").and_then(|k| k.as_object_mut()) {
+            keys.retain(|k, _| !ignored.contains(&k.as_str()));
+            for sub in keys.values_mut() {
+                prune(sub, ignored);
+            }
+        }
+        if let Some(items) = shape.get_mut("items") {
+            prune(items, ignored);
+        }
+    }
+    prune(&mut shape, ignored);
+    let mut problems = Vec::new();
+    check_shape(&shape, value, "$", &mut problems);
+    assert!(
+        problems.is_empty(),
+        "{key}: response differs from Mastodon's shape:\n  {}\nvalue: {value}",
+        problems.join("\n  ")
+    );
 }

@@ -1,5 +1,16 @@
 //! Integration tests: a real server over HTTP, on SQLite and (when configured) PostgreSQL.
 //! One test binary, so the crate links once.
 
+mod accounts;
+mod cli;
 mod common;
+mod instance;
+mod journey;
+mod notifications;
+mod oauth;
+mod registration;
+mod search;
 mod smoke;
+mod startup;
+mod statuses;
+mod timelines;

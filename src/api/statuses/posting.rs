@@ -1,0 +1,294 @@
+//! Posting, reading, editing and deleting statuses; threads, edit history and source.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Context, StatusEdit, StatusSource, render};
+use crate::api::auth::Auth;
+use crate::api::entities;
+use crate::api::pagination::path_id;
+use crate::api::params::{Params, flex};
+use crate::db::{accounts, statuses};
+use crate::error::{AppError, AppResult};
+use crate::service::hydrate::{self, StatusOptions};
+use crate::service::statuses::create::{self, NewStatus};
+use crate::service::statuses::edit::{self, EditStatus};
+use crate::service::statuses::thread::{self, Limits};
+use crate::service::statuses::{PostError, delete};
+use crate::state::AppState;
+use crate::time::rfc3339;
+
+/// Most ids `GET /api/v1/statuses` accepts (Mastodon's `DEFAULT_STATUSES_LIMIT`).
+const MAX_IDS: usize = 20;
+
+/// Whether a `poll` parameter actually describes a poll (clients send `null` or `{}` too).
+fn has_poll(v: &Option<Value>) -> bool {
+    match v {
+        None | Some(Value::Null) => false,
+        Some(Value::Object(m)) => !m.is_empty(),
+        Some(Value::String(s)) => !s.trim().is_empty(),
+        Some(Value::Array(a)) => !a.is_empty(),
+        Some(_) => true,
+    }
+}
+
+/// Parameters of `POST /api/v1/statuses`.
+#[derive(Debug, Deserialize)]
+pub struct CreateParams {
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    status: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    spoiler_text: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_bool")]
+    sensitive: Option<bool>,
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    visibility: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    language: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    in_reply_to_id: Option<String>,
+    #[serde(default, deserialize_with = "flex::vec_string")]
+    media_ids: Vec<String>,
+    #[serde(default)]
+    poll: Option<Value>,
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    scheduled_at: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    quoted_status_id: Option<String>,
+}
+
+/// `POST /api/v1/statuses`.
+pub async fn create(
+    State(state): State<AppState>,
+    auth: Auth,
+    headers: HeaderMap,
+    Params(p): Params<CreateParams>,
+) -> AppResult<Response> {
+    let user = auth.user(&["write:statuses"])?;
+    let application_id = auth.0.as_ref().and_then(|t| t.application_id);
+    let idempotency_key = headers
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let new = NewStatus {
+        poll: has_poll(&p.poll),
+        text: p.status,
+        spoiler_text: p.spoiler_text,
+        sensitive: p.sensitive,
+        visibility: p.visibility,
+        language: p.language,
+        in_reply_to_id: p.in_reply_to_id,
+        media_ids: p.media_ids,
+        scheduled_at: p.scheduled_at,
+        quoted_status_id: p.quoted_status_id,
+        application_id,
+        idempotency_key,
+    };
+    match create::create(&state, &user.account, &user.user, new).await {
+        Ok(id) => Ok(render(&state, Some(user.account.id), id)
+            .await?
+            .into_response()),
+        Err(e @ PostError::ReplyNotFound) => Ok((
+            StatusCode::NOT_FOUND,
+            Json(json!({ "error": e.to_string() })),
+        )
+            .into_response()),
+        Err(PostError::App(e)) => Err(e),
+    }
+}
+
+/// Parameters of `GET /api/v1/statuses`.
+#[derive(Debug, Deserialize)]
+pub struct IdsParams {
+    #[serde(default, deserialize_with = "flex::vec_string")]
+    id: Vec<String>,
+}
+
+/// `GET /api/v1/statuses?id[]=…`: several statuses at once, in the order asked, skipping the
+/// ones that do not exist or that the viewer may not see.
+pub async fn index(
+    State(state): State<AppState>,
+    auth: Auth,
+    Params(p): Params<IdsParams>,
+) -> AppResult<Json<Vec<entities::Status>>> {
+    let viewer = auth.viewer_id(&["read:statuses"])?;
+    let mut raw: Vec<&str> = p.id.iter().map(|s| s.trim()).collect();
+    raw.sort_unstable();
+    raw.dedup();
+    if raw.len() > MAX_IDS {
+        return Err(AppError::unprocessable(format!(
+            "Too many ids requested: at most {MAX_IDS} are allowed"
+        )));
+    }
+    let mut ids: Vec<i64> = Vec::new();
+    for id in p.id.iter().filter_map(|s| crate::id::parse(s.trim())) {
+        if !ids.contains(&id) {
+            ids.push(id);
+        }
+    }
+    let mut h = state.db.read().await?;
+    let list = hydrate::statuses(
+        h.conn(),
+        &state.config,
+        viewer,
+        &ids,
+        StatusOptions::default(),
+    )
+    .await?;
+    Ok(Json(list))
+}
+
+/// `GET /api/v1/statuses/:id`.
+pub async fn show(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<entities::Status>> {
+    let viewer = auth.viewer_id(&["read:statuses"])?;
+    render(&state, viewer, path_id(&id)?).await
+}
+
+/// Parameters of `PUT /api/v1/statuses/:id`.
+#[derive(Debug, Deserialize)]
+pub struct EditParams {
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    status: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    spoiler_text: Option<String>,
+    #[serde(default, deserialize_with = "flex::opt_bool")]
+    sensitive: Option<bool>,
+    #[serde(default, deserialize_with = "flex::opt_string")]
+    language: Option<String>,
+    #[serde(default, deserialize_with = "flex::vec_string")]
+    media_ids: Vec<String>,
+    #[serde(default)]
+    poll: Option<Value>,
+}
+
+/// `PUT /api/v1/statuses/:id`: edits one's own status.
+pub async fn update(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+    Params(p): Params<EditParams>,
+) -> AppResult<Json<entities::Status>> {
+    let user = auth.user(&["write:statuses"])?;
+    let id = path_id(&id)?;
+    let e = EditStatus {
+        poll: has_poll(&p.poll),
+        text: p.status,
+        spoiler_text: p.spoiler_text,
+        sensitive: p.sensitive,
+        language: p.language,
+        media_ids: p.media_ids,
+    };
+    edit::edit(&state, &user.account, &user.user, id, e).await?;
+    render(&state, Some(user.account.id), id).await
+}
+
+/// `DELETE /api/v1/statuses/:id`: deletes one's own status; the answer carries its source
+/// `text` (instead of `content`) for "delete and redraft".
+pub async fn destroy(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Value>> {
+    let user = auth.user(&["write:statuses"])?;
+    let id = path_id(&id)?;
+    let entity = delete::delete(&state, &user.account, id).await?;
+    let mut v = serde_json::to_value(entity).map_err(|e| AppError::Internal(e.into()))?;
+    if let Some(obj) = v.as_object_mut() {
+        obj.remove("content");
+    }
+    Ok(Json(v))
+}
+
+/// `GET /api/v1/statuses/:id/context`.
+pub async fn context(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Context>> {
+    let viewer = auth.viewer_id(&["read:statuses"])?;
+    let id = path_id(&id)?;
+    let mut h = state.db.read().await?;
+    let (ancestors, descendants) = thread::context(
+        h.conn(),
+        &state.config,
+        viewer,
+        id,
+        Limits::for_viewer(viewer.is_some()),
+    )
+    .await?;
+    Ok(Json(Context {
+        ancestors,
+        descendants,
+    }))
+}
+
+/// `GET /api/v1/statuses/:id/history`: every version, oldest first, the current one last; a
+/// status never edited has a single entry.
+pub async fn history(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<Vec<StatusEdit>>> {
+    let viewer = auth.viewer_id(&["read:statuses"])?;
+    let id = path_id(&id)?;
+    let mut h = state.db.read().await?;
+    let s = hydrate::visible_status(h.conn(), viewer, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let author = accounts::get(h.conn(), s.account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let account = hydrate::account(&state.config, &author);
+    let edits = statuses::edits_of(h.conn(), id).await?;
+    let entry = |content: String, spoiler_text: String, sensitive: bool, at: i64| StatusEdit {
+        content,
+        spoiler_text,
+        sensitive,
+        created_at: rfc3339(at),
+        account: account.clone(),
+        media_attachments: Vec::new(),
+        emojis: Vec::new(),
+    };
+    let list = if edits.is_empty() {
+        vec![entry(
+            s.content,
+            s.spoiler_text,
+            s.sensitive,
+            s.edited_at.unwrap_or(s.created_at),
+        )]
+    } else {
+        edits
+            .into_iter()
+            .map(|e| entry(e.content, e.spoiler_text, e.sensitive, e.created_at))
+            .collect()
+    };
+    Ok(Json(list))
+}
+
+/// `GET /api/v1/statuses/:id/source`: the plain text, for the edit box.
+pub async fn source(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(id): Path<String>,
+) -> AppResult<Json<StatusSource>> {
+    let token = auth.app(&["read:statuses"])?;
+    let viewer = token.user.as_ref().map(|u| u.account.id);
+    let id = path_id(&id)?;
+    let mut h = state.db.read().await?;
+    let s = hydrate::visible_status(h.conn(), viewer, id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(Json(StatusSource {
+        id: s.id.to_string(),
+        text: s.text,
+        spoiler_text: s.spoiler_text,
+    }))
+}

@@ -1,0 +1,355 @@
+//! Editing one's own profile (`PATCH /api/v1/accounts/update_credentials`): validation with
+//! Mastodon's limits and error format, rendering of the bio and field values, and the posting
+//! defaults reported in `source`.
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::config::Config;
+use crate::db::accounts::{self, Account, ProfileUpdate, User};
+use crate::db::{Conn, Db};
+use crate::error::{AppError, AppResult};
+use crate::service::hydrate::{StoredField, account_url, stored_fields};
+use crate::service::text::{self, MentionTarget, Token};
+use crate::time::now_ms;
+
+/// Longest display name, in characters.
+pub const MAX_DISPLAY_NAME: usize = 30;
+/// Longest bio, counted like a status (URLs as 23 characters).
+pub const MAX_NOTE: usize = 500;
+/// Most profile fields.
+pub const MAX_FIELDS: usize = 4;
+/// Longest field name, in characters.
+pub const MAX_FIELD_NAME: usize = 255;
+/// Longest field value, in characters.
+pub const MAX_FIELD_VALUE: usize = 255;
+
+/// Posting visibilities a user may choose as default.
+pub const PRIVACIES: &[&str] = &["public", "unlisted", "private", "direct"];
+
+/// The changes requested; `None` leaves a value untouched.
+#[derive(Debug, Clone, Default)]
+pub struct ProfileChanges {
+    pub display_name: Option<String>,
+    pub note: Option<String>,
+    /// (name, value) pairs as typed.
+    pub fields: Option<Vec<(String, String)>>,
+    pub locked: Option<bool>,
+    pub bot: Option<bool>,
+    pub discoverable: Option<bool>,
+    pub indexable: Option<bool>,
+    pub hide_collections: Option<bool>,
+    /// `source[privacy]`.
+    pub privacy: Option<String>,
+    /// `source[sensitive]`.
+    pub sensitive: Option<bool>,
+    /// `source[language]`: `Some(None)` clears it.
+    pub language: Option<Option<String>>,
+}
+
+/// Validation failures, rendered like Mastodon's `ValidationErrorFormatter`.
+#[derive(Debug, Default)]
+struct Failures {
+    messages: Vec<String>,
+    details: Map<String, Value>,
+}
+
+impl Failures {
+    fn add(&mut self, attr: &str, human: &str, code: &str, description: String) {
+        self.messages.push(format!("{human} {description}"));
+        let entry = self
+            .details
+            .entry(attr.to_owned())
+            .or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(a) = entry {
+            a.push(json!({ "error": code, "description": description }));
+        }
+    }
+
+    fn into_result(self) -> AppResult<()> {
+        if self.messages.is_empty() {
+            return Ok(());
+        }
+        Err(AppError::Unprocessable {
+            error: format!("Validation failed: {}", self.messages.join(", ")),
+            details: Some(Value::Object(self.details)),
+        })
+    }
+}
+
+fn too_long(max: usize) -> String {
+    format!("is too long (maximum is {max} characters)")
+}
+
+/// Checks `changes` against Mastodon's limits; all problems are reported at once.
+fn validate(changes: &ProfileChanges) -> AppResult<()> {
+    let mut f = Failures::default();
+    if let Some(d) = &changes.display_name
+        && d.chars().count() > MAX_DISPLAY_NAME
+    {
+        f.add(
+            "display_name",
+            "Display name",
+            "ERR_TOO_LONG",
+            too_long(MAX_DISPLAY_NAME),
+        );
+    }
+    if let Some(n) = &changes.note
+        && text::status_length(n) > MAX_NOTE
+    {
+        f.add(
+            "note",
+            "Note",
+            "ERR_TOO_LONG",
+            format!("character limit of {MAX_NOTE} exceeded"),
+        );
+    }
+    if let Some(fields) = &changes.fields {
+        if fields.len() > MAX_FIELDS {
+            f.add("fields", "Fields", "ERR_TOO_LONG", too_long(MAX_FIELDS));
+        }
+        if fields
+            .iter()
+            .any(|(n, _)| n.chars().count() > MAX_FIELD_NAME)
+        {
+            f.add(
+                "fields",
+                "Fields",
+                "ERR_TOO_LONG",
+                format!("name {}", too_long(MAX_FIELD_NAME)),
+            );
+        }
+        if fields
+            .iter()
+            .any(|(_, v)| v.chars().count() > MAX_FIELD_VALUE)
+        {
+            f.add(
+                "fields",
+                "Fields",
+                "ERR_TOO_LONG",
+                format!("value {}", too_long(MAX_FIELD_VALUE)),
+            );
+        }
+        if fields.iter().any(|(n, v)| n.is_empty() && !v.is_empty()) {
+            f.add(
+                "fields",
+                "Fields",
+                "ERR_FIELDS_WITH_VALUES_MISSING_LABELS",
+                "contains values with missing labels".into(),
+            );
+        }
+    }
+    if let Some(p) = &changes.privacy
+        && !PRIVACIES.contains(&p.as_str())
+    {
+        f.add(
+            "privacy",
+            "Privacy",
+            "ERR_INCLUSION",
+            "is not included in the list".into(),
+        );
+    }
+    if let Some(Some(l)) = &changes.language
+        && !(l.len() == 2 && l.bytes().all(|b| b.is_ascii_lowercase()))
+    {
+        f.add(
+            "language",
+            "Language",
+            "ERR_INVALID",
+            "is not a valid ISO 639-1 language code".into(),
+        );
+    }
+    f.into_result()
+}
+
+/// Resolves the local accounts mentioned in `tokens` (`@name` or `@name@thisdomain`).
+async fn resolve_mentions(
+    mut c: Conn<'_>,
+    cfg: &Config,
+    local_domain: &str,
+    tokens: &[Token],
+) -> Result<HashMap<String, MentionTarget>, sqlx::Error> {
+    let mut out = HashMap::new();
+    for (user, domain) in text::mentions(tokens) {
+        let local = domain
+            .as_deref()
+            .is_none_or(|d| d.eq_ignore_ascii_case(local_domain));
+        if !local {
+            continue;
+        }
+        if let Some(a) = accounts::find_by_username(c.re(), &user, None).await?
+            && a.suspended_at.is_none()
+        {
+            let key = match &domain {
+                Some(d) => format!("{}@{}", user.to_lowercase(), d),
+                None => user.to_lowercase(),
+            };
+            out.insert(
+                key,
+                MentionTarget {
+                    url: account_url(cfg, &a),
+                    username: a.username.clone(),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Renders a field value: escaped and linkified, without a paragraph, links marked `rel="me"`
+/// (as Mastodon does, for link verification).
+fn field_value_html(html: String) -> String {
+    let inner = match html
+        .strip_prefix("<p>")
+        .and_then(|s| s.strip_suffix("</p>"))
+    {
+        Some(s) if !s.contains("<p>") => s.to_owned(),
+        _ => html,
+    };
+    inner.replace("rel=\"nofollow noopener\"", "rel=\"nofollow noopener me\"")
+}
+
+/// Validates and applies `changes` to the user's account and posting defaults, in one
+/// transaction. Nothing is written when any value is invalid.
+pub async fn update(
+    db: &Db,
+    cfg: &Config,
+    local_domain: &str,
+    account_id: i64,
+    user_id: i64,
+    mut changes: ProfileChanges,
+) -> AppResult<()> {
+    if let Some(fields) = &mut changes.fields {
+        // Mastodon strips both parts and drops rows left entirely blank.
+        *fields = fields
+            .iter()
+            .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+            .filter(|(n, v)| !(n.is_empty() && v.is_empty()))
+            .collect();
+    }
+    validate(&changes)?;
+
+    let mut tx = db.begin().await?;
+    let account: Account = accounts::get(tx.conn(), account_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let user: User = accounts::get_user(tx.conn(), user_id)
+        .await?
+        .ok_or(AppError::NotFound)?;
+
+    let (note, note_source) = match &changes.note {
+        Some(src) => {
+            let tokens = text::scan(src);
+            let resolved = resolve_mentions(tx.conn(), cfg, local_domain, &tokens).await?;
+            (text::to_html(&tokens, &resolved, &cfg.url), src.clone())
+        }
+        None => (account.note.clone(), account.note_source.clone()),
+    };
+    let fields = match &changes.fields {
+        Some(pairs) => {
+            let previous = stored_fields(&account.fields);
+            let mut stored = Vec::with_capacity(pairs.len());
+            for (name, value) in pairs {
+                let one_line = value.replace(['\r', '\n'], " ");
+                let tokens = text::scan(&one_line);
+                let resolved = resolve_mentions(tx.conn(), cfg, local_domain, &tokens).await?;
+                // A verification survives as long as the value is unchanged.
+                let verified_at = previous
+                    .iter()
+                    .find(|p| p.value_source == *value)
+                    .and_then(|p| p.verified_at.clone());
+                stored.push(StoredField {
+                    name: name.clone(),
+                    value: field_value_html(text::to_html(&tokens, &resolved, &cfg.url)),
+                    value_source: value.clone(),
+                    verified_at,
+                });
+            }
+            serde_json::to_string(&stored).map_err(anyhow::Error::from)?
+        }
+        None => account.fields.clone(),
+    };
+    let profile = ProfileUpdate {
+        display_name: changes
+            .display_name
+            .clone()
+            .unwrap_or_else(|| account.display_name.clone()),
+        note,
+        note_source,
+        fields,
+        locked: changes.locked.unwrap_or(account.locked),
+        bot: changes.bot.unwrap_or(account.bot),
+        discoverable: changes.discoverable.unwrap_or(account.discoverable),
+        indexable: changes.indexable.unwrap_or(account.indexable),
+        hide_collections: changes.hide_collections.unwrap_or(account.hide_collections),
+    };
+    accounts::update_profile(tx.conn(), account.id, &profile, now_ms()).await?;
+    if changes.privacy.is_some() || changes.sensitive.is_some() || changes.language.is_some() {
+        let privacy = changes.privacy.unwrap_or(user.default_privacy);
+        let sensitive = changes.sensitive.unwrap_or(user.default_sensitive);
+        let language = match changes.language {
+            Some(l) => l,
+            None => user.default_language,
+        };
+        accounts::update_posting_defaults(
+            tx.conn(),
+            user.id,
+            &privacy,
+            sensitive,
+            language.as_deref(),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn field_values_lose_the_paragraph_and_gain_rel_me() {
+        let html = text::to_html(
+            &text::scan("https://example.com/me"),
+            &HashMap::new(),
+            "https://w.example",
+        );
+        let v = field_value_html(html);
+        assert!(v.starts_with("<a href=\"https://example.com/me\""), "{v}");
+        assert!(v.contains("rel=\"nofollow noopener me\""), "{v}");
+        assert_eq!(
+            field_value_html(text::to_html(&text::scan("a <b>"), &HashMap::new(), "x")),
+            "a &lt;b&gt;"
+        );
+    }
+
+    #[test]
+    fn validation_reports_every_problem() {
+        let changes = ProfileChanges {
+            display_name: Some("x".repeat(31)),
+            note: Some("y".repeat(501)),
+            fields: Some(vec![("".into(), "v".into())]),
+            privacy: Some("secret".into()),
+            ..Default::default()
+        };
+        let Err(AppError::Unprocessable { error, details }) = validate(&changes) else {
+            panic!("expected a validation error");
+        };
+        assert!(error.starts_with("Validation failed: Display name is too long"));
+        let d = details.unwrap();
+        for key in ["display_name", "note", "fields", "privacy"] {
+            assert!(d[key][0]["error"].is_string(), "{key}: {d}");
+        }
+        assert!(validate(&ProfileChanges::default()).is_ok());
+        let long_url = format!("https://example.com/{}", "a".repeat(600));
+        assert!(
+            validate(&ProfileChanges {
+                note: Some(long_url),
+                ..Default::default()
+            })
+            .is_ok()
+        );
+    }
+}

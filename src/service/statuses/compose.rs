@@ -1,0 +1,248 @@
+//! What posting and editing share: text normalisation and validation (Mastodon's messages),
+//! visibility and language choice, and rendering the text to HTML with its mentions and
+//! hashtags resolved.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::config::Config;
+use crate::db::follows::{self, Relation};
+use crate::db::{Conn, accounts, statuses};
+use crate::error::{AppError, AppResult};
+use crate::service::hydrate::account_url;
+use crate::service::text::{self, MentionTarget, Token};
+
+use super::language;
+
+/// Characters a local status may have (text plus content warning; URLs count as 23).
+pub const MAX_CHARS: usize = 500;
+/// Media attachments a status may carry.
+pub const MAX_MEDIA: usize = 4;
+/// The visibilities a status can be posted with.
+pub const VISIBILITIES: &[&str] = &["public", "unlisted", "private", "direct"];
+
+/// Text and content warning as Mastodon stores them: both trimmed, and a post with only a
+/// content warning uses the warning as its text.
+pub fn normalize_text(text: Option<&str>, spoiler_text: Option<&str>) -> (String, String) {
+    let text = text.unwrap_or("").trim().to_owned();
+    let spoiler = spoiler_text.unwrap_or("").trim().to_owned();
+    if text.is_empty() && !spoiler.is_empty() {
+        (spoiler, String::new())
+    } else {
+        (text, spoiler)
+    }
+}
+
+/// Mastodon's validations of a local status's text.
+pub fn validate_text(text: &str, spoiler_text: &str) -> AppResult<()> {
+    if text.is_empty() {
+        return Err(AppError::unprocessable(
+            "Validation failed: Text can't be blank",
+        ));
+    }
+    if text::status_length(text) + spoiler_text.chars().count() > MAX_CHARS {
+        return Err(AppError::unprocessable(format!(
+            "Validation failed: Text character limit of {MAX_CHARS} exceeded"
+        )));
+    }
+    Ok(())
+}
+
+/// Refuses attachments and polls, which this server does not store yet, the way Mastodon
+/// refuses ids it cannot find.
+pub fn reject_media_and_poll(media_ids: &[String], poll: bool) -> AppResult<()> {
+    let media: Vec<&str> = media_ids
+        .iter()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .collect();
+    if media.len() > MAX_MEDIA || (!media.is_empty() && poll) {
+        return Err(AppError::unprocessable(format!(
+            "Cannot attach more than {MAX_MEDIA} files"
+        )));
+    }
+    if !media.is_empty() {
+        return Err(AppError::unprocessable(format!(
+            "Media {} not found or already attached to another post",
+            media.join(", ")
+        )));
+    }
+    if poll {
+        return Err(AppError::unprocessable(
+            "Polls are not supported by this server yet",
+        ));
+    }
+    Ok(())
+}
+
+/// The visibility to post with: the parameter, else the user's default.
+pub fn visibility(param: Option<&str>, default: &str) -> AppResult<String> {
+    let v = match param.map(str::trim) {
+        Some(v) if !v.is_empty() => v,
+        _ => default,
+    };
+    if VISIBILITIES.contains(&v) {
+        Ok(v.to_owned())
+    } else {
+        Err(AppError::unprocessable(
+            "Validation failed: Visibility is not included in the list",
+        ))
+    }
+}
+
+/// The language to post with: the parameter if supported, else the user's default posting
+/// language, else their interface locale, else English.
+pub fn language(param: Option<&str>, fallbacks: &[Option<&str>]) -> String {
+    language::cascade(std::iter::once(param).chain(fallbacks.iter().copied()))
+}
+
+/// A mentioned account found while rendering.
+#[derive(Debug, Clone, Copy)]
+pub struct Mentioned {
+    /// Account id.
+    pub account_id: i64,
+    /// Whether the account is local (and so notified directly).
+    pub local: bool,
+}
+
+/// A status text rendered for storage.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    /// Mastodon-style HTML.
+    pub content: String,
+    /// Accounts mentioned, deduplicated, in order of appearance.
+    pub mentions: Vec<Mentioned>,
+    /// Hashtags: (lower-cased name, name as first written).
+    pub tags: Vec<(String, String)>,
+}
+
+/// Renders `text` for `author_id`: resolves `@user` and `@user@this.domain` to local accounts
+/// (and `@user@other.domain` to accounts already known), leaving unknown or suspended ones and
+/// accounts the author blocks as plain text, and collects the hashtags.
+pub async fn render(
+    mut c: Conn<'_>,
+    cfg: &Config,
+    local_domain: &str,
+    author_id: i64,
+    text: &str,
+) -> Result<Rendered, sqlx::Error> {
+    let tokens = text::scan(text);
+    let mut found: Vec<(String, accounts::Account)> = Vec::new();
+    for (user, domain) in text::mentions(&tokens) {
+        let lookup_domain = domain
+            .as_deref()
+            .filter(|d| !d.eq_ignore_ascii_case(local_domain));
+        let Some(account) = accounts::find_by_username(c.re(), &user, lookup_domain).await? else {
+            continue;
+        };
+        if account.suspended_at.is_some() {
+            continue;
+        }
+        let key = match &domain {
+            Some(d) => format!("{}@{}", user.to_lowercase(), d),
+            None => user.to_lowercase(),
+        };
+        found.push((key, account));
+    }
+    let ids: Vec<i64> = found.iter().map(|(_, a)| a.id).collect();
+    let blocked = follows::among(
+        c.re(),
+        Relation::Blocking,
+        author_id,
+        &ids,
+        crate::time::now_ms(),
+    )
+    .await?;
+    let mut resolved = HashMap::new();
+    let mut mentions = Vec::new();
+    let mut seen = HashSet::new();
+    for (key, account) in found {
+        if blocked.contains(&account.id) {
+            continue;
+        }
+        resolved.insert(
+            key,
+            MentionTarget {
+                url: account_url(cfg, &account),
+                username: account.username.clone(),
+            },
+        );
+        if seen.insert(account.id) {
+            mentions.push(Mentioned {
+                account_id: account.id,
+                local: account.is_local(),
+            });
+        }
+    }
+    let mut tags: Vec<(String, String)> = Vec::new();
+    for t in &tokens {
+        if let Token::Hashtag(h) = t {
+            let name = h.to_lowercase();
+            if !tags.iter().any(|(n, _)| *n == name) {
+                tags.push((name, h.clone()));
+            }
+        }
+    }
+    Ok(Rendered {
+        content: text::to_html(&tokens, &resolved, &cfg.url),
+        mentions,
+        tags,
+    })
+}
+
+/// Stores the hashtags of a status (creating unknown tags), replacing any previous ones.
+pub async fn store_tags(
+    mut c: Conn<'_>,
+    status_id: i64,
+    tags: &[(String, String)],
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    let mut ids = Vec::with_capacity(tags.len());
+    for (name, display) in tags {
+        ids.push(statuses::upsert_tag(c.re(), name, display, now).await?);
+    }
+    statuses::set_status_tags(c, status_id, &ids).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_rules() {
+        assert_eq!(
+            normalize_text(Some("  hi "), None),
+            ("hi".to_string(), String::new())
+        );
+        assert_eq!(
+            normalize_text(Some(" "), Some("cw")),
+            ("cw".to_string(), String::new())
+        );
+        assert!(validate_text("", "").is_err());
+        assert!(validate_text(&"a".repeat(500), "").is_ok());
+        assert!(validate_text(&"a".repeat(499), "bb").is_err());
+        let urls = format!(
+            "{} https://example.com/{}",
+            "a".repeat(476),
+            "x".repeat(300)
+        );
+        assert!(validate_text(&urls, "").is_ok());
+    }
+
+    #[test]
+    fn visibility_and_language() {
+        assert_eq!(visibility(None, "unlisted").unwrap(), "unlisted");
+        assert_eq!(visibility(Some("direct"), "public").unwrap(), "direct");
+        assert!(visibility(Some("everyone"), "public").is_err());
+        assert_eq!(language(Some("xx"), &[Some("de"), Some("en")]), "de");
+        assert_eq!(language(None, &[None, Some("fr")]), "fr");
+    }
+
+    #[test]
+    fn media_and_polls_are_refused() {
+        assert!(reject_media_and_poll(&[], false).is_ok());
+        assert!(reject_media_and_poll(&["".into()], false).is_ok());
+        let e = reject_media_and_poll(&["12".into()], false).unwrap_err();
+        assert!(e.to_string().contains("Media 12 not found"));
+        assert!(reject_media_and_poll(&[], true).is_err());
+    }
+}

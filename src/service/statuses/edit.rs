@@ -1,0 +1,137 @@
+//! `PUT /api/v1/statuses/:id` and the edit history: an edit replaces the text, content
+//! warning, sensitivity and language, keeps every version in `status_edits` (the original is
+//! stored on the first edit), re-syncs mentions and hashtags, and tells local accounts that
+//! boosted the status (Mastodon's `update` notification).
+
+use crate::db::accounts::{Account, User};
+use crate::db::statuses::{self, ContentUpdate, Edit};
+use crate::error::{AppError, AppResult};
+use crate::id::next_id;
+use crate::service::notify::{self, kind};
+use crate::state::AppState;
+use crate::time::now_ms;
+
+use super::compose;
+use super::create::sync_mentions;
+
+/// What a client sent to edit a status. Like Mastodon, an edit replaces the text, content
+/// warning and sensitivity as given (absent means empty / not sensitive); an absent language
+/// keeps the current one.
+#[derive(Debug, Clone, Default)]
+pub struct EditStatus {
+    /// `status`.
+    pub text: Option<String>,
+    /// `spoiler_text`.
+    pub spoiler_text: Option<String>,
+    /// `sensitive`.
+    pub sensitive: Option<bool>,
+    /// `language`.
+    pub language: Option<String>,
+    /// `media_ids[]`.
+    pub media_ids: Vec<String>,
+    /// Whether a `poll` was given.
+    pub poll: bool,
+}
+
+/// Edits `account`'s status `id`. Editing someone else's status is a 404; an edit that changes
+/// nothing stores no new version.
+pub async fn edit(
+    state: &AppState,
+    account: &Account,
+    user: &User,
+    id: i64,
+    e: EditStatus,
+) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
+    let s = statuses::get(tx.conn(), id)
+        .await?
+        .filter(|s| s.account_id == account.id)
+        .ok_or(AppError::NotFound)?;
+    if s.reblog_of_id.is_some() {
+        return Err(AppError::unprocessable(
+            "Validation failed: A boost cannot be edited",
+        ));
+    }
+    compose::reject_media_and_poll(&e.media_ids, e.poll)?;
+    let (text, spoiler_text) =
+        compose::normalize_text(e.text.as_deref(), e.spoiler_text.as_deref());
+    let sensitive = e.sensitive.unwrap_or(false) || !spoiler_text.is_empty();
+    let language = compose::language(
+        e.language.as_deref(),
+        &[
+            s.language.as_deref(),
+            user.default_language.as_deref(),
+            Some(user.locale.as_str()),
+        ],
+    );
+    compose::validate_text(&text, &spoiler_text)?;
+    if text == s.text
+        && spoiler_text == s.spoiler_text
+        && sensitive == s.sensitive
+        && s.language.as_deref() == Some(language.as_str())
+    {
+        return Ok(());
+    }
+    let now = now_ms();
+    if statuses::edits_of(tx.conn(), id).await?.is_empty() {
+        statuses::insert_edit(
+            tx.conn(),
+            &Edit {
+                id: next_id(),
+                status_id: id,
+                account_id: account.id,
+                text: s.text.clone(),
+                content: s.content.clone(),
+                spoiler_text: s.spoiler_text.clone(),
+                sensitive: s.sensitive,
+                created_at: s.created_at,
+            },
+        )
+        .await?;
+    }
+    let rendered =
+        compose::render(tx.conn(), &state.config, &state.domain, account.id, &text).await?;
+    statuses::update_content(
+        tx.conn(),
+        id,
+        &ContentUpdate {
+            text: &text,
+            content: &rendered.content,
+            spoiler_text: &spoiler_text,
+            sensitive,
+            language: Some(&language),
+            edited_at: now,
+        },
+    )
+    .await?;
+    sync_mentions(tx.conn(), id, account.id, &rendered.mentions).await?;
+    compose::store_tags(tx.conn(), id, &rendered.tags, now).await?;
+    let edit_id = next_id();
+    statuses::insert_edit(
+        tx.conn(),
+        &Edit {
+            id: edit_id,
+            status_id: id,
+            account_id: account.id,
+            text,
+            content: rendered.content,
+            spoiler_text,
+            sensitive,
+            created_at: now,
+        },
+    )
+    .await?;
+    for booster in statuses::local_rebloggers(tx.conn(), id).await? {
+        notify::notify(
+            tx.conn(),
+            booster,
+            account.id,
+            kind::UPDATE,
+            Some(id),
+            edit_id,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

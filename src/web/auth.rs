@@ -1,0 +1,180 @@
+//! Signing in to the web pages (`GET/POST /auth/sign_in`) and confirming an e-mail address
+//! (`GET /auth/confirmation?confirmation_token=…`).
+
+use axum::body::Bytes;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Extension, Router};
+
+use super::oauth::sign_in_form;
+use super::pages;
+use super::session;
+use super::{WebError, form_pairs};
+use crate::api::ClientIp;
+use crate::db::oauth as repo;
+use crate::service::oauth::{LoginError, login_attempt_allowed, password_login};
+use crate::state::AppState;
+use crate::time::now_ms;
+
+/// Routes of the sign-in and confirmation pages.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/auth/sign_in", get(sign_in_page).post(sign_in))
+        .route("/auth/confirmation", get(confirm))
+}
+
+/// Only local authorization pages are acceptable places to return to after signing in.
+fn safe_return_to(s: &str) -> Option<&str> {
+    (s.starts_with("/oauth/authorize?") && !s.contains(['\\', '\r', '\n'])).then_some(s)
+}
+
+/// `GET /auth/sign_in`: the form on its own (or who is signed in).
+async fn sign_in_page(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
+    if let Some(s) = session::current(&state, &headers).await? {
+        return Ok(pages::message(
+            &state.config,
+            StatusCode::OK,
+            "Signed in",
+            format!("You are signed in as @{}.", s.account.username),
+        ));
+    }
+    Ok(sign_in_form(
+        &state,
+        &headers,
+        StatusCode::OK,
+        None,
+        String::new(),
+        None,
+        String::new(),
+    ))
+}
+
+/// `POST /auth/sign_in`: checks the credentials, starts a session and returns to the
+/// authorization request.
+async fn sign_in(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, WebError> {
+    let cfg = &state.config;
+    let form = form_pairs(&body);
+    let field = |k: &str| form.get(k).cloned().unwrap_or_default();
+    let login = field("login").trim().to_owned();
+    let return_to = safe_return_to(&field("return_to"))
+        .unwrap_or_default()
+        .to_owned();
+    let again = |status: StatusCode, error: &str, login: String| {
+        sign_in_form(
+            &state,
+            &headers,
+            status,
+            None,
+            return_to.clone(),
+            Some(error.to_owned()),
+            login,
+        )
+    };
+    if !session::login_csrf_matches(&headers, &field("authenticity_token")) {
+        return Ok(again(
+            StatusCode::FORBIDDEN,
+            "The form has expired or was not sent from this site. Please try again.",
+            login,
+        ));
+    }
+    if !login_attempt_allowed(&state, ip) {
+        return Ok(again(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many sign-in attempts. Please wait a few minutes and try again.",
+            login,
+        ));
+    }
+    let (user, account) = match password_login(&state.db, &login, &field("password")).await? {
+        Ok(found) => found,
+        Err(e) => {
+            let status = match e {
+                LoginError::BadCredentials => StatusCode::UNAUTHORIZED,
+                _ => StatusCode::FORBIDDEN,
+            };
+            return Ok(again(status, e.message(), login));
+        }
+    };
+    let cookie = session::start(&state, &headers, user.id).await?;
+    let mut resp = if return_to.is_empty() {
+        pages::message(
+            cfg,
+            StatusCode::OK,
+            "Signed in",
+            format!("You are signed in as @{}.", account.username),
+        )
+    } else {
+        let location = HeaderValue::from_str(&return_to)
+            .map_err(|e| WebError::from(anyhow::anyhow!("return_to header: {e}")))?;
+        pages::with_page_headers(
+            (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),
+        )
+    };
+    resp.headers_mut().append(header::SET_COOKIE, cookie);
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        session::clear_cookie(cfg, session::LOGIN_CSRF_COOKIE),
+    );
+    Ok(resp)
+}
+
+/// `GET /auth/confirmation?confirmation_token=…`: confirms an e-mail address.
+async fn confirm(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Result<Response, WebError> {
+    let cfg = &state.config;
+    let params = form_pairs(query.unwrap_or_default().as_bytes());
+    let token = params
+        .get("confirmation_token")
+        .map(|t| t.trim())
+        .unwrap_or("");
+    if token.is_empty() {
+        return Ok(pages::message(
+            cfg,
+            StatusCode::BAD_REQUEST,
+            "Confirmation failed",
+            "The confirmation link is incomplete.",
+        ));
+    }
+    let mut tx = state.db.begin().await?;
+    let confirmed = repo::confirm_email(tx.conn(), token, now_ms()).await?;
+    tx.commit().await?;
+    Ok(match confirmed {
+        Some(_) => pages::message(
+            cfg,
+            StatusCode::OK,
+            "E-mail address confirmed",
+            "Your e-mail address has been confirmed. You can now use your account.",
+        ),
+        None => pages::message(
+            cfg,
+            StatusCode::NOT_FOUND,
+            "Confirmation failed",
+            "This confirmation link is invalid or has already been used.",
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn return_to_must_be_local_authorize() {
+        assert!(safe_return_to("/oauth/authorize?client_id=x").is_some());
+        assert!(safe_return_to("https://evil.example/").is_none());
+        assert!(safe_return_to("//evil.example/oauth/authorize?").is_none());
+        assert!(safe_return_to("/oauth/authorize?x\r\nSet-Cookie: a").is_none());
+        assert!(safe_return_to("").is_none());
+    }
+}
