@@ -6,11 +6,12 @@
 //!
 //! Home feeds are computed here rather than with `INSERT … SELECT`: keeping each feed's
 //! newest 400 entries by SQL means ranking every follower × followee-status pair (about
-//! 90 million at full size), while walking the statuses newest-first in memory and stopping
-//! at 400 per feed is linear in the rows written. The audience rules are those of
-//! `db::timelines::fan_out`.
+//! 90 million at full size, hours of work), while replaying the fan-out in memory with a
+//! bounded queue per feed takes seconds and writes only the rows that stay. The rules are
+//! those of `db::timelines::fan_out`; with an unbounded depth the result is identical to
+//! fanning out every status in order.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -294,6 +295,7 @@ pub async fn seed(db: &Db, spec: &Spec) -> anyhow::Result<(Dataset, Vec<Step>)> 
             .collect(),
         history: Vec::with_capacity(spec.statuses),
         direct_mentions: HashMap::new(),
+        boosts: HashSet::new(),
         mention_ids: UniqueIds::default(),
         start: statuses_start,
         step: ((now - statuses_start) / spec.statuses.max(1) as i64).max(1),
@@ -339,16 +341,19 @@ pub async fn seed(db: &Db, spec: &Spec) -> anyhow::Result<(Dataset, Vec<Step>)> 
     // Home feeds, as the fan-out would have built them.
     let t = Instant::now();
     let feeds = home_feeds(&history, &direct_mentions, &graph, spec.feed_depth);
-    drop((history, direct_mentions, graph));
+    drop((direct_mentions, graph));
     let mut rows = 0;
     let mut batch = Vec::with_capacity(TX_ROWS);
     for (account, feed) in feeds.iter().enumerate() {
         // Oldest first, so each feed's primary-key range is written in order.
-        for &(status_id, author) in feed.iter().rev() {
+        for e in feed {
+            let boosted = (e.boost_of != NONE).then(|| history[e.boost_of as usize]);
             batch.push(HomeFeedRow {
                 account_id: account_ids[account],
-                status_id,
-                author_id: account_ids[author as usize],
+                status_id: e.status_id,
+                author_id: account_ids[e.author as usize],
+                reblog_of_id: boosted.map(|o| o.id),
+                reblog_author_id: boosted.map(|o| account_ids[o.author as usize]),
             });
         }
         if batch.len() >= TX_ROWS || account + 1 == feeds.len() {
@@ -439,63 +444,71 @@ impl Graph {
     }
 }
 
-/// Each account's home feed, newest first, at most `depth` entries of (status id, author
-/// index): what `db::timelines::fan_out` would have inserted for every status, trimmed to the
-/// newest `depth`. Blocks and mutes are not seeded, so they play no part.
+/// One entry of a simulated home feed.
+#[derive(Clone, Copy)]
+struct FeedEntry {
+    status_id: i64,
+    author: u32,
+    /// History index of the boosted status, or [`NONE`].
+    boost_of: u32,
+}
+
+/// Each account's home feed, oldest first, holding its newest `depth` entries: what
+/// `db::timelines::fan_out` inserts when every status is fanned out in the order it was
+/// posted, trimmed to the newest `depth`. The rules: the author always gets their own status;
+/// followers get it unless it is direct and does not mention them, or it replies to someone
+/// they neither are nor follow; a boost is left out where the boosted status, or another boost
+/// of it, is among the newest `REBLOG_FALLOFF` entries. Blocks, mutes and language filters are
+/// not seeded, so they play no part.
 fn home_feeds(
     history: &[Past],
     direct_mentions: &HashMap<u32, Vec<u32>>,
     graph: &Graph,
     depth: usize,
-) -> Vec<Vec<(i64, u32)>> {
-    let n = graph.followers.len();
-    let mut feeds: Vec<Vec<(i64, u32)>> = vec![Vec::new(); n];
-    let mut open = n;
-    // Whether a non-boost status reaches `f`, a follower of its author (or the author).
-    let reaches = |f: u32, p: &Past, idx: usize| -> bool {
-        if f == p.author {
-            return true;
-        }
-        if p.direct
-            && !direct_mentions
-                .get(&(idx as u32))
-                .is_some_and(|m| m.contains(&f))
-        {
-            return false;
-        }
-        p.reply_to == NONE
-            || p.reply_to == p.author
-            || p.reply_to == f
-            || graph.follows(f, p.reply_to)
-    };
-    for (idx, p) in history.iter().enumerate().rev() {
-        if open == 0 {
-            break;
-        }
+) -> Vec<VecDeque<FeedEntry>> {
+    let falloff = woolly::db::timelines::REBLOG_FALLOFF as usize;
+    let depth = depth.max(falloff);
+    let mut feeds: Vec<VecDeque<FeedEntry>> = vec![VecDeque::new(); graph.followers.len()];
+    for (idx, p) in history.iter().enumerate() {
         let audience =
             std::iter::once(p.author).chain(graph.followers[p.author as usize].iter().copied());
         for f in audience {
-            let feed = &mut feeds[f as usize];
-            if feed.len() >= depth {
-                continue;
-            }
-            let gets = if p.boost_of == NONE {
-                reaches(f, p, idx)
-            } else if f == p.author {
-                true
-            } else {
-                // A boost is skipped where the original already is.
-                let o = &history[p.boost_of as usize];
-                let has_original = (o.author == f || graph.follows(f, o.author))
-                    && reaches(f, o, p.boost_of as usize);
-                !has_original
-            };
-            if gets {
-                feed.push((p.id, p.author));
-                if feed.len() == depth {
-                    open -= 1;
+            if f != p.author {
+                if p.direct
+                    && !direct_mentions
+                        .get(&(idx as u32))
+                        .is_some_and(|m| m.contains(&f))
+                {
+                    continue;
+                }
+                if p.reply_to != NONE
+                    && p.reply_to != p.author
+                    && p.reply_to != f
+                    && !graph.follows(f, p.reply_to)
+                {
+                    continue;
                 }
             }
+            let feed = &mut feeds[f as usize];
+            if p.boost_of != NONE {
+                let original = history[p.boost_of as usize].id;
+                let seen = feed
+                    .iter()
+                    .rev()
+                    .take(falloff)
+                    .any(|e| e.status_id == original || e.boost_of == p.boost_of);
+                if seen {
+                    continue;
+                }
+            }
+            if feed.len() == depth {
+                feed.pop_front();
+            }
+            feed.push_back(FeedEntry {
+                status_id: p.id,
+                author: p.author,
+                boost_of: p.boost_of,
+            });
         }
     }
     feeds
@@ -510,6 +523,8 @@ struct StatusGenerator {
     history: Vec<Past>,
     /// Mentioned accounts of direct statuses, by history index.
     direct_mentions: HashMap<u32, Vec<u32>>,
+    /// (booster, history index) pairs: an account boosts a status at most once.
+    boosts: HashSet<u64>,
     mention_ids: UniqueIds,
     start: i64,
     step: i64,
@@ -570,6 +585,9 @@ impl StatusGenerator {
         if roll < 0.05
             && let Some((target_idx, target)) =
                 self.recent(50_000, |p| p.public && p.author as usize != author)
+            && self
+                .boosts
+                .insert(((author as u64) << 32) | target_idx as u64)
         {
             out.statuses.push(StatusRow {
                 id,
@@ -676,6 +694,12 @@ impl StatusGenerator {
             });
         }
         let conversation = parent.map_or(id, |p| p.conversation);
+        // Whom the reply answers; a self-reply continuing a thread keeps the thread's answer.
+        let reply_to = match parent {
+            Some(p) if p.author as usize == author && p.reply_to != NONE => p.reply_to,
+            Some(p) => p.author,
+            None => NONE,
+        };
         out.statuses.push(StatusRow {
             id,
             uri: format!("{actor}/statuses/{id}"),
@@ -686,7 +710,7 @@ impl StatusGenerator {
             visibility,
             language: Some("en"),
             in_reply_to_id: parent.map(|p| p.id),
-            in_reply_to_account_id: parent.map(|p| self.account_ids[p.author as usize]),
+            in_reply_to_account_id: (reply_to != NONE).then(|| self.account_ids[reply_to as usize]),
             reblog_of_id: None,
             conversation_id: Some(conversation),
             application_id: Some(self.app_id),
@@ -702,7 +726,7 @@ impl StatusGenerator {
             id,
             author: author as u32,
             conversation,
-            reply_to: parent.map_or(NONE, |p| p.author),
+            reply_to,
             boost_of: NONE,
             open: matches!(visibility, "public" | "unlisted"),
             public: visibility == "public",

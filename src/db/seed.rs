@@ -329,16 +329,27 @@ pub struct HomeFeedRow {
     pub status_id: i64,
     /// Author of the entry (the booster, for boosts).
     pub author_id: i64,
+    /// For boosts: the boosted status and its author.
+    pub reblog_of_id: Option<i64>,
+    pub reblog_author_id: Option<i64>,
 }
 
 impl SeedRow for HomeFeedRow {
     const TABLE: &'static str = "home_feed";
-    const COLUMNS: &'static [&'static str] = &["account_id", "status_id", "author_id"];
+    const COLUMNS: &'static [&'static str] = &[
+        "account_id",
+        "status_id",
+        "author_id",
+        "reblog_of_id",
+        "reblog_author_id",
+    ];
     fn values<'a>(&'a self, out: &mut Vec<Val<'a>>) {
         out.extend([
             Val::Int(self.account_id),
             Val::Int(self.status_id),
             Val::Int(self.author_id),
+            Val::OptInt(self.reblog_of_id),
+            Val::OptInt(self.reblog_author_id),
         ]);
     }
 }
@@ -456,15 +467,15 @@ pub async fn finish_bulk_load(db: &Db) -> Result<(), sqlx::Error> {
 }
 
 /// Recomputes every denormalised counter from the rows, as Mastodon counts them:
-/// `statuses_count` leaves out direct posts, `replies_count` counts public and unlisted
-/// replies, `last_status_at` is the newest post.
+/// `statuses_count` and `last_status_at` leave out direct posts, `replies_count` counts public
+/// and unlisted replies.
 pub async fn recount(mut c: Conn<'_>) -> Result<(), sqlx::Error> {
     let statements = [
         "UPDATE accounts SET \
            statuses_count = (SELECT COUNT(*) FROM statuses s WHERE s.account_id = accounts.id AND s.visibility <> 'direct'), \
            followers_count = (SELECT COUNT(*) FROM follows f WHERE f.target_account_id = accounts.id), \
            following_count = (SELECT COUNT(*) FROM follows f WHERE f.account_id = accounts.id), \
-           last_status_at = (SELECT MAX(s.created_at) FROM statuses s WHERE s.account_id = accounts.id)",
+           last_status_at = (SELECT MAX(s.created_at) FROM statuses s WHERE s.account_id = accounts.id AND s.visibility <> 'direct')",
         "UPDATE statuses SET replies_count = (SELECT COUNT(*) FROM statuses r WHERE r.in_reply_to_id = statuses.id \
            AND r.visibility IN ('public', 'unlisted')) \
          WHERE id IN (SELECT in_reply_to_id FROM statuses WHERE in_reply_to_id IS NOT NULL)",
