@@ -65,6 +65,9 @@ struct Args {
     /// Statuses posted by user1 in the POST scenario (one after another).
     #[arg(long, default_value_t = 50)]
     posts: usize,
+    /// Milliseconds from one post to the next (a post also waits for the previous fan-out).
+    #[arg(long, default_value_t = 1000)]
+    post_interval: u64,
     /// PostgreSQL server to create the benchmark database on.
     #[arg(long, env = "WOOLLY_TEST_POSTGRES_URL")]
     postgres_url: Option<String>,
@@ -374,12 +377,23 @@ async fn measure(
     let posts = if args.only.contains(&Scenario::Post) && args.posts > 0 {
         eprintln!("  {}: Post…", engine_label(backend));
         let (author, token) = data.star();
-        Some(post::series(&server, &poll_db, author, token, args.posts).await?)
+        Some(
+            post::series(
+                &server,
+                &poll_db,
+                author,
+                token,
+                args.posts,
+                Duration::from_millis(args.post_interval),
+            )
+            .await?,
+        )
     } else {
         None
     };
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle_after = server.rss();
+    let idle_parts = server.rss_parts();
     let hwm = server.peak_rss();
 
     println!();
@@ -432,22 +446,32 @@ async fn measure(
             println!("- POST: first error: {}", one_line(e));
         }
         println!(
-            "- Fan-out of a post by user1 to all {} home feeds (from the POST response until the \
-             status is in every feed): p50 {} ms, p99 {} ms, max {} ms over {} posts{}.",
-            group(p.audience as u64),
-            ms(p.fan_out_percentile(0.5)),
-            ms(p.fan_out_percentile(0.99)),
-            ms(p.fan_out_percentile(1.0)),
-            p.fan_out.len(),
-            if p.incomplete > 0 {
-                format!("; {} did not complete within 30 s", p.incomplete)
-            } else {
-                String::new()
-            }
+            "- Posts by user1 were sent {} ms apart (start to start), each after the previous \
+             fan-out had completed.",
+            args.post_interval
         );
+        if p.fan_out.is_empty() {
+            println!("- Fan-out: no post succeeded, nothing to measure.");
+        } else {
+            println!(
+                "- Fan-out of a post by user1 to all {} home feeds (from the POST response until \
+                 the status is in every feed): p50 {} ms, p99 {} ms, max {} ms over {} posts{}.",
+                group(p.audience as u64),
+                ms(p.fan_out_percentile(0.5)),
+                ms(p.fan_out_percentile(0.99)),
+                ms(p.fan_out_percentile(1.0)),
+                p.fan_out.len(),
+                if p.incomplete > 0 {
+                    format!("; {} did not complete within 30 s", p.incomplete)
+                } else {
+                    String::new()
+                }
+            );
+        }
     }
     println!(
-        "- Server memory (RSS): {} idle after start, {} peak under load (VmHWM {}), {} idle after the load.",
+        "- Server memory (RSS): {} idle after start, {} peak under load (VmHWM {}), {} idle after \
+         the load{}.",
         mb(idle_rss),
         mb(rows
             .iter()
@@ -456,6 +480,13 @@ async fn measure(
             .max()),
         mb(hwm),
         mb(idle_after),
+        idle_parts
+            .map(|(anon, file)| format!(
+                " ({} anonymous, {} file-backed)",
+                mb(Some(anon)),
+                mb(Some(file))
+            ))
+            .unwrap_or_default(),
     );
     server.stop().await?;
     poll_db.close().await;
@@ -626,7 +657,7 @@ fn group(n: u64) -> String {
     let s = n.to_string();
     let mut out = String::with_capacity(s.len() + s.len() / 3);
     for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i) % 3 == 0 {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);

@@ -42,13 +42,15 @@ impl PostOutcome {
     }
 }
 
-/// Posts `count` public statuses, one after another, each waiting for its fan-out.
+/// Posts `count` public statuses, one after another: each post waits for the previous one's
+/// fan-out to complete and for `interval` to pass since the previous post was sent.
 pub async fn series(
     server: &Server,
     db: &Db,
     author: i64,
     token: Arc<str>,
     count: usize,
+    interval: Duration,
 ) -> anyhow::Result<PostOutcome> {
     let mut out = PostOutcome {
         audience: {
@@ -59,7 +61,10 @@ pub async fn series(
         ..PostOutcome::default()
     };
     let mut conn = Connection::open(server.addr).await?;
+    let mut next_at = Instant::now();
     for i in 0..count {
+        tokio::time::sleep_until(next_at.into()).await;
+        next_at = Instant::now() + interval;
         let body = serde_json::json!({
             "status": format!("Benchmark post {i}: measuring how fast a post reaches ten thousand home timelines. #Woolly"),
             "visibility": "public",

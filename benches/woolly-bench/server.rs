@@ -92,6 +92,14 @@ impl Server {
         proc_status_kb(self.pid, "VmRSS:").map(|kb| kb * 1024)
     }
 
+    /// Anonymous (heap) and file-backed parts of the resident set now, in bytes.
+    pub fn rss_parts(&self) -> Option<(u64, u64)> {
+        Some((
+            proc_status_kb(self.pid, "RssAnon:")? * 1024,
+            proc_status_kb(self.pid, "RssFile:")? * 1024,
+        ))
+    }
+
     /// Peak resident set size since start (`VmHWM`), in bytes.
     pub fn peak_rss(&self) -> Option<u64> {
         proc_status_kb(self.pid, "VmHWM:").map(|kb| kb * 1024)
