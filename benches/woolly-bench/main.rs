@@ -450,6 +450,15 @@ async fn measure(
              fan-out had completed.",
             args.post_interval
         );
+        if p.deletes.responses > 0 {
+            println!(
+                "- The posts were then deleted (`DELETE /api/v1/statuses/:id`, each removing its \
+                 feed entries): p50 {} ms, max {} ms, errors {}.",
+                ms(p.deletes.percentile(0.5)),
+                ms(p.deletes.percentile(1.0)),
+                errors(&p.deletes)
+            );
+        }
         if p.fan_out.is_empty() {
             println!("- Fan-out: no post succeeded, nothing to measure.");
         } else {

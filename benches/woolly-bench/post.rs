@@ -30,6 +30,9 @@ pub struct PostOutcome {
     pub audience: i64,
     /// Highest RSS sampled during the series.
     pub peak_rss: Option<u64>,
+    /// `DELETE /api/v1/statuses/:id` of the posts afterwards, so that a database kept for
+    /// `--reuse` stays as seeded.
+    pub deletes: Stats,
 }
 
 impl PostOutcome {
@@ -62,6 +65,7 @@ pub async fn series(
     };
     let mut conn = Connection::open(server.addr).await?;
     let mut next_at = Instant::now();
+    let mut posted = Vec::new();
     for i in 0..count {
         tokio::time::sleep_until(next_at.into()).await;
         next_at = Instant::now() + interval;
@@ -117,6 +121,7 @@ pub async fn series(
             });
             continue;
         };
+        posted.push(id);
         loop {
             let reached = {
                 let mut h = db.read().await?;
@@ -137,5 +142,35 @@ pub async fn series(
         }
     }
     out.stats.latencies_us.sort_unstable();
+
+    for id in posted {
+        let req = Req {
+            method: Method::DELETE,
+            path: format!("/api/v1/statuses/{id}"),
+            token: Some(token.clone()),
+            body: None,
+        };
+        let t0 = Instant::now();
+        match conn.send(&req, false).await {
+            Ok(reply) => {
+                out.deletes.responses += 1;
+                out.deletes
+                    .latencies_us
+                    .push(t0.elapsed().as_micros().min(u32::MAX as u128) as u32);
+                if !reply.status.is_success() {
+                    *out.deletes
+                        .error_statuses
+                        .entry(reply.status.as_u16())
+                        .or_default() += 1;
+                }
+            }
+            Err(e) => {
+                out.deletes.transport_errors += 1;
+                out.deletes.first_error.get_or_insert(format!("{e:#}"));
+                conn = Connection::open(server.addr).await?;
+            }
+        }
+    }
+    out.deletes.latencies_us.sort_unstable();
     Ok(out)
 }
