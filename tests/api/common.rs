@@ -345,8 +345,27 @@ impl TestApp {
     }
 
     /// Runs all due background jobs (fan-out …) to completion.
+    /// Also waits for jobs the server's own worker has already claimed, so that everything
+    /// enqueued before the call has finished when it returns.
     pub async fn run_jobs(&self) {
-        woolly::jobs::run_pending(&self.state).await.expect("jobs");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            woolly::jobs::run_pending(&self.state).await.expect("jobs");
+            let mut h = self.state.db.read().await.expect("db");
+            if woolly::db::jobs::pending(h.conn())
+                .await
+                .expect("pending jobs")
+                == 0
+            {
+                return;
+            }
+            drop(h);
+            assert!(
+                std::time::Instant::now() < deadline,
+                "background jobs did not finish within 30 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
     }
 }
 
