@@ -450,10 +450,9 @@ fn check_shape(shape: &Value, value: &Value, path: &str, problems: &mut Vec<Stri
         let ok = types.contains(&actual)
             || (actual == "int" && types.contains(&"float"))
             || (actual == "float" && types.contains(&"int"))
-            // Reference saw only null here; any value is plausible for us.
-            || non_null.is_empty()
-            // Reference never saw null but a list/obj/str; accept null only if listed.
-            || false;
+            // Reference saw only null here; any value is plausible for us. (A null where the
+            // reference never saw one is refused.)
+            || non_null.is_empty();
         if !ok {
             problems.push(format!("{path}: type {actual}, expected one of {types:?}"));
             return;
