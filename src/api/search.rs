@@ -164,12 +164,20 @@ async fn search(
     } else {
         let account_searchable = !(q.starts_with('#') || (q.contains('@') && q.contains(' ')));
         if wants("accounts") && account_searchable {
-            let rows = match viewer {
-                Some(v) if p.following => {
-                    repo::accounts_followed(h.conn(), v, q, limit, offset).await?
-                }
-                _ => accounts::search(h.conn(), q, limit, offset).await?,
-            };
+            // The same search as `GET /api/v1/accounts/search`: blocks in either direction are
+            // left out for a signed-in viewer (id 0 matches no block for anonymous ones).
+            let rows = accounts::search_accounts(
+                h.conn(),
+                &accounts::AccountSearch {
+                    q,
+                    local_domain: &state.domain,
+                    viewer: viewer.unwrap_or(0),
+                    following_only: viewer.is_some() && p.following,
+                    limit,
+                    offset,
+                },
+            )
+            .await?;
             accounts_out = rows.iter().map(|a| hydrate::account(cfg, a)).collect();
         }
         if wants("hashtags") && !q.contains('@') {
