@@ -35,15 +35,35 @@ pub async fn tags_by_prefix(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<TagRow>, sqlx::Error> {
+    // A range on the unique `name` index instead of LIKE, which neither engine can serve from
+    // that index (PostgreSQL with a non-C collation, SQLite with its case-folding LIKE).
+    let low = prefix.to_lowercase();
+    let high = prefix_upper_bound(&low);
     with_conn!(c, |c| sqlx::query_as::<_, TagRow>(
-        "SELECT id, name, display_name FROM tags WHERE name LIKE $1 ESCAPE '\\' \
-         ORDER BY length(name), name LIMIT $2 OFFSET $3"
+        "SELECT id, name, display_name FROM tags WHERE name >= $1 AND ($2 IS NULL OR name < $2) \
+         AND name LIKE $5 ESCAPE '\\' ORDER BY length(name), name LIMIT $3 OFFSET $4"
     )
-    .bind(format!("{}%", like_escape(&prefix.to_lowercase())))
+    .bind(&low)
+    .bind(high.as_deref())
     .bind(limit)
     .bind(offset)
+    // Exact prefix semantics whatever the collation orders between the bounds.
+    .bind(format!("{}%", like_escape(&low)))
     .fetch_all(c)
     .await)
+}
+
+/// The smallest string greater than every string starting with `prefix` (by code point), or
+/// `None` when there is none.
+fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 /// The tag with this name (case-insensitive).
