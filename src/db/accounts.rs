@@ -321,7 +321,10 @@ pub struct NewUser {
     pub password_hash: String,
     pub role: String,
     pub confirmed_at: Option<i64>,
+    /// SHA-256 (hex) of the e-mail confirmation token sent to the user.
     pub confirmation_token: Option<String>,
+    /// When that token was sent (it expires).
+    pub confirmation_sent_at: Option<i64>,
     pub approved: bool,
     pub locale: String,
     pub reason: Option<String>,
@@ -334,7 +337,8 @@ pub async fn insert_user(c: Conn<'_>, u: &NewUser) -> Result<(), sqlx::Error> {
     with_conn!(c, |c| {
         sqlx::query(
         "INSERT INTO users (id, account_id, email, password_hash, role, confirmed_at, confirmation_token, approved, \
-         locale, reason, sign_up_ip, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12)"
+         locale, reason, sign_up_ip, created_at, updated_at, confirmation_sent_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12,$13)"
     )
     .bind(u.id)
     .bind(u.account_id)
@@ -348,6 +352,7 @@ pub async fn insert_user(c: Conn<'_>, u: &NewUser) -> Result<(), sqlx::Error> {
     .bind(&u.reason)
     .bind(&u.sign_up_ip)
     .bind(u.created_at)
+    .bind(u.confirmation_sent_at)
     .execute(c)
     .await
     .map(|_| ())
@@ -448,7 +453,8 @@ pub async fn set_password_hash(
 /// Marks a user's e-mail address confirmed (and approves, for CLI-created accounts).
 pub async fn confirm_user(c: Conn<'_>, user_id: i64, now: i64) -> Result<(), sqlx::Error> {
     with_conn!(c, |c| {
-        sqlx::query("UPDATE users SET confirmed_at = coalesce(confirmed_at, $2), confirmation_token = NULL WHERE id = $1")
+        sqlx::query("UPDATE users SET confirmed_at = coalesce(confirmed_at, $2), confirmation_token = NULL, \
+         confirmation_sent_at = NULL WHERE id = $1")
         .bind(user_id)
         .bind(now)
         .execute(c)

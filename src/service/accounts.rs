@@ -53,6 +53,16 @@ pub const MAX_USERNAME: usize = 30;
 pub const MIN_PASSWORD: usize = 8;
 /// Longest password accepted (bounded hashing work).
 pub const MAX_PASSWORD: usize = 72;
+/// How long an e-mail confirmation link stays valid (Devise's `confirm_within`, 3 days in
+/// Mastodon).
+pub const CONFIRMATION_WINDOW_MS: i64 = 3 * 86_400_000;
+
+/// A fresh e-mail confirmation token: (the token to mail, its SHA-256 digest to store).
+pub fn new_confirmation_token() -> (String, String) {
+    let token = crypto::random_token(32);
+    let digest = crypto::sha256_hex(&token);
+    (token, digest)
+}
 
 /// Why an account could not be created; `field` and `code` follow Mastodon's 422 `details`.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -162,10 +172,13 @@ pub struct NewLocalAccount {
 }
 
 /// The ids of a created account.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CreatedAccount {
     pub account_id: i64,
     pub user_id: i64,
+    /// The e-mail confirmation token to send, for an unconfirmed account (only its digest is
+    /// stored).
+    pub confirmation_token: Option<String>,
 }
 
 /// Errors of [`create_local`].
@@ -213,6 +226,7 @@ pub async fn create_local(
     let now = now_ms();
     let account_id = next_id();
     let user_id = next_id();
+    let confirmation = (!new.confirmed).then(new_confirmation_token);
     let actor = format!("{}/users/{}", cfg.url, new.username);
     let account = NewAccount {
         id: account_id,
@@ -239,7 +253,8 @@ pub async fn create_local(
         password_hash: hash,
         role: new.role.clone(),
         confirmed_at: new.confirmed.then_some(now),
-        confirmation_token: (!new.confirmed).then(|| crypto::random_token(32)),
+        confirmation_token: confirmation.as_ref().map(|(_, digest)| digest.clone()),
+        confirmation_sent_at: confirmation.as_ref().map(|_| now),
         approved: new.approved,
         locale: new.locale.clone(),
         reason: new.reason.clone(),
@@ -257,6 +272,7 @@ pub async fn create_local(
         Ok(()) => Ok(CreatedAccount {
             account_id,
             user_id,
+            confirmation_token: confirmation.map(|(token, _)| token),
         }),
         // Lost a race with a concurrent sign-up: report it like the pre-check would have.
         Err(e) if is_unique_violation(&e) => {
