@@ -16,7 +16,7 @@ use crate::config::Registrations;
 use crate::db::{accounts, oauth as repo};
 use crate::error::{AppError, AppResult, field_error};
 use crate::service::accounts::{
-    CreateError, NewLocalAccount, ValidationError, create_local, new_confirmation_token,
+    CreateError, NewLocalAccount, ValidationError, new_confirmation_token, prepare_local,
     validate_email, validate_password, validate_username,
 };
 use crate::service::mail;
@@ -212,16 +212,21 @@ async fn create(
         reason,
         sign_up_ip: Some(ip.to_string()),
     };
-    let created = match create_local(&state.db, cfg, new).await {
-        Ok(c) => c,
-        Err(CreateError::Invalid(v)) => {
+    // Validation, hashing and key generation first; then the account, its user (with the
+    // confirmation token's digest) and the access token in one transaction.
+    let create_failed = |e: CreateError| match e {
+        CreateError::Invalid(v) => {
             let mut errors = FieldErrors::default();
             errors.add_validation(v);
-            return Err(errors.into_error());
+            errors.into_error()
         }
-        Err(CreateError::Internal(e)) => return Err(AppError::Internal(e)),
+        CreateError::Internal(e) => AppError::Internal(e),
     };
+    let prepared = prepare_local(&state.db, cfg, new)
+        .await
+        .map_err(create_failed)?;
     let mut tx = state.db.begin().await?;
+    let created = prepared.insert(tx.conn()).await.map_err(create_failed)?;
     let issued = issue_token(
         tx.conn(),
         token.application_id,

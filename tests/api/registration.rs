@@ -465,6 +465,88 @@ async fn confirmation_links_expire_after_three_days() {
     .await;
 }
 
+/// Runs one statement outside any test helper (DDL for fault injection).
+async fn ddl(app: &TestApp, sql: &str) {
+    let mut tx = app.state.db.begin().await.unwrap();
+    woolly::with_conn!(tx.conn(), |c| sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(c)
+        .await
+        .map(|_| ()))
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn sign_up_is_one_transaction() {
+    each_backend(|app| async move {
+        let token = signup_token(&app).await;
+        // Make issuing the new user's access token fail, after the account and user rows
+        // were written.
+        let sqlite = app.backend == woolly::db::Backend::Sqlite;
+        if sqlite {
+            ddl(
+                &app,
+                "CREATE TRIGGER no_user_tokens BEFORE INSERT ON oauth_access_tokens \
+                 WHEN NEW.user_id IS NOT NULL BEGIN SELECT RAISE(ABORT, 'no user tokens'); END",
+            )
+            .await;
+        } else {
+            ddl(
+                &app,
+                "CREATE FUNCTION no_user_tokens() RETURNS trigger AS $$ BEGIN \
+                 RAISE EXCEPTION 'no user tokens'; END $$ LANGUAGE plpgsql",
+            )
+            .await;
+            ddl(
+                &app,
+                "CREATE TRIGGER no_user_tokens BEFORE INSERT ON oauth_access_tokens \
+                 FOR EACH ROW WHEN (NEW.user_id IS NOT NULL) EXECUTE FUNCTION no_user_tokens()",
+            )
+            .await;
+        }
+        let r = sign_up(&app, &token, &signup_body("halfway")).await;
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        // Nothing of the sign-up remains: no account, no user, the address is free.
+        let mut h = app.state.db.read().await.unwrap();
+        assert!(
+            woolly::db::accounts::find_by_username(h.conn(), "halfway", None)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            !woolly::db::accounts::email_taken(h.conn(), "halfway@example.com")
+                .await
+                .unwrap()
+        );
+        drop(h);
+
+        // Once tokens can be issued again, the same sign-up succeeds.
+        ddl(
+            &app,
+            if sqlite {
+                "DROP TRIGGER no_user_tokens"
+            } else {
+                "DROP TRIGGER no_user_tokens ON oauth_access_tokens"
+            },
+        )
+        .await;
+        let v = json(
+            sign_up(&app, &token, &signup_body("halfway")).await,
+            StatusCode::OK,
+        )
+        .await;
+        let me = json(
+            app.get("/oauth/userinfo", Some(v["access_token"].as_str().unwrap()))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(me["preferred_username"], "halfway");
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn without_smtp_accounts_are_confirmed_at_once() {
     each_backend(|app| async move {
