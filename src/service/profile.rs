@@ -164,7 +164,8 @@ fn validate(changes: &ProfileChanges) -> AppResult<()> {
     f.into_result()
 }
 
-/// Resolves the local accounts mentioned in `tokens` (`@name` or `@name@thisdomain`).
+/// Resolves the local accounts mentioned in `tokens` (`@name` or `@name@thisdomain`); accounts
+/// suspended or not confirmed or approved yet stay plain text.
 async fn resolve_mentions(
     mut c: Conn<'_>,
     cfg: &Config,
@@ -181,6 +182,7 @@ async fn resolve_mentions(
         }
         if let Some(a) = accounts::find_by_username(c.re(), &user, None).await?
             && a.suspended_at.is_none()
+            && !accounts::is_unapproved(c.re(), a.id).await?
         {
             let key = match &domain {
                 Some(d) => format!("{}@{}", user.to_lowercase(), d),
