@@ -7,6 +7,7 @@ mod clients;
 mod common;
 mod instance;
 mod journey;
+mod mailsink;
 mod notifications;
 mod oauth;
 mod registration;
