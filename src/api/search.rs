@@ -149,6 +149,7 @@ async fn search(
                 Some(LocalUrl::Account(name)) if wants("accounts") => {
                     if let Some(a) = accounts::find_by_username(h.conn(), &name, None).await?
                         && a.suspended_at.is_none()
+                        && !accounts::is_unapproved(h.conn(), a.id).await?
                     {
                         accounts_out.push(hydrate::account(cfg, &a));
                     }

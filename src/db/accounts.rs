@@ -252,45 +252,6 @@ pub async fn touch_last_status(c: Conn<'_>, id: i64, at: i64) -> Result<(), sqlx
     .map(|_| ()))
 }
 
-/// Accounts whose username or display name starts with / contains `q`, best matches first.
-/// Local accounts only unless `domain` is part of the query. Suspended accounts and local ones
-/// not confirmed or approved yet are left out.
-pub async fn search(
-    c: Conn<'_>,
-    q: &str,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<Account>, sqlx::Error> {
-    let (user, domain) = match q.trim_start_matches('@').split_once('@') {
-        Some((u, d)) => (u.to_lowercase(), Some(d.to_lowercase())),
-        None => (q.trim_start_matches('@').to_lowercase(), None),
-    };
-    let escaped = user
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    let sql = format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts a WHERE suspended_at IS NULL AND {APPROVED_CONDITION} \
-         AND (lower(username) LIKE $1 ESCAPE '\\' OR lower(display_name) LIKE $2 ESCAPE '\\') \
-         AND ($3 = '' OR lower(coalesce(domain, '')) LIKE $4 ESCAPE '\\') \
-         ORDER BY CASE WHEN lower(username) = $5 THEN 0 ELSE 1 END, followers_count DESC, id \
-         LIMIT $6 OFFSET $7"
-    );
-    let dom = domain.clone().unwrap_or_default();
-    with_conn!(c, |c| sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(format!("{escaped}%"))
-    .bind(format!("%{escaped}%"))
-    .bind(&dom)
-    .bind(format!("{}%", dom.replace('%', "\\%").replace('_', "\\_")))
-    .bind(&user)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(c)
-    .await)
-}
-
 /// One row of `users`: a local login attached to an account.
 #[derive(Debug, Clone, FromRow)]
 pub struct User {

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use sqlx::FromRow;
 
 use super::Conn;
-use super::accounts::{ACCOUNT_COLUMNS, Account};
 use super::timelines::Query;
 use crate::with_conn;
 
@@ -142,41 +141,4 @@ pub async fn recently_used_tags(
     .fetch_all(c)
     .await
     })
-}
-
-/// Like `db::accounts::search`, restricted to accounts `viewer` follows.
-pub async fn accounts_followed(
-    c: Conn<'_>,
-    viewer: i64,
-    q: &str,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<Account>, sqlx::Error> {
-    let (user, domain) = match q.trim_start_matches('@').split_once('@') {
-        Some((u, d)) => (u.to_lowercase(), Some(d.to_lowercase())),
-        None => (q.trim_start_matches('@').to_lowercase(), None),
-    };
-    let escaped = like_escape(&user);
-    let dom = domain.unwrap_or_default();
-    let sql = format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE suspended_at IS NULL \
-         AND (lower(username) LIKE $1 ESCAPE '\\' OR lower(display_name) LIKE $2 ESCAPE '\\') \
-         AND ($3 = '' OR lower(coalesce(domain, '')) LIKE $4 ESCAPE '\\') \
-         AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = $8 AND f.target_account_id = accounts.id) \
-         ORDER BY CASE WHEN lower(username) = $5 THEN 0 ELSE 1 END, followers_count DESC, id \
-         LIMIT $6 OFFSET $7"
-    );
-    with_conn!(c, |c| sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(format!("{escaped}%"))
-    .bind(format!("%{escaped}%"))
-    .bind(&dom)
-    .bind(format!("{}%", like_escape(&dom)))
-    .bind(&user)
-    .bind(limit)
-    .bind(offset)
-    .bind(viewer)
-    .fetch_all(c)
-    .await)
 }
