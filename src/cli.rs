@@ -134,8 +134,8 @@ async fn accounts(config: Config, cmd: AccountsCommand) -> anyhow::Result<()> {
                     if generated {
                         println!("New password: {password}");
                     }
-                    if !confirmed {
-                        send_confirmation(&db, &config, created.user_id, &email, &username).await?;
+                    if let Some(token) = &created.confirmation_token {
+                        send_confirmation(&config, token, &email, &username).await;
                     }
                     Ok(())
                 }
@@ -194,21 +194,8 @@ async fn accounts(config: Config, cmd: AccountsCommand) -> anyhow::Result<()> {
 
 /// Sends the confirmation e-mail of a new unconfirmed user; a delivery failure is reported
 /// but does not fail the command (the user can ask for the mail again).
-async fn send_confirmation(
-    db: &crate::db::Db,
-    config: &Config,
-    user_id: i64,
-    email: &str,
-    username: &str,
-) -> anyhow::Result<()> {
-    let token = {
-        let mut h = db.read().await?;
-        crate::db::oauth::confirmation_token(h.conn(), user_id).await?
-    };
-    let Some(token) = token else {
-        return Ok(());
-    };
-    let mail = crate::service::mail::confirmation_mail(config, email, username, &token);
+async fn send_confirmation(config: &Config, token: &str, email: &str, username: &str) {
+    let mail = crate::service::mail::confirmation_mail(config, email, username, token);
     match crate::service::mail::send(config, &mail).await {
         Ok(()) => println!("Confirmation e-mail sent to {email}."),
         Err(e) => eprintln!(
@@ -216,7 +203,6 @@ async fn send_confirmation(
              use --confirmed to skip confirmation"
         ),
     }
-    Ok(())
 }
 
 async fn find_user(db: &crate::db::Db, username: &str) -> anyhow::Result<repo::User> {

@@ -29,12 +29,18 @@ pub enum Job {
         /// The status (or boost) to distribute.
         status_id: i64,
     },
+    /// Send `status` notifications to followers who enabled them for the author.
+    NotifySubscribers {
+        /// The new status.
+        status_id: i64,
+    },
 }
 
 impl Job {
     fn kind(&self) -> &'static str {
         match self {
             Job::FanOut { .. } => "fan_out",
+            Job::NotifySubscribers { .. } => "notify_subscribers",
         }
     }
 }
@@ -62,6 +68,9 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
                 .await
                 .context("fan-out insert")?;
             tx.commit().await?;
+        }
+        Job::NotifySubscribers { status_id } => {
+            crate::service::statuses::notify_subscribers(&state.db, *status_id).await?;
         }
     }
     Ok(())

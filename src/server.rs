@@ -4,8 +4,11 @@
 use std::net::SocketAddr;
 
 use anyhow::Context;
+use axum::ServiceExt;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
+use tower::Layer;
+use tower_http::normalize_path::NormalizePathLayer;
 
 use crate::config::Config;
 use crate::db::{Db, DbOptions};
@@ -37,13 +40,17 @@ pub fn start(state: AppState, listener: TcpListener, workers: usize) -> anyhow::
     let addr = listener.local_addr()?;
     let shutdown = CancellationToken::new();
     let worker_handles = crate::jobs::spawn_workers(state.clone(), workers, shutdown.clone());
-    let app = crate::api::router(state.clone());
+    // Rails (and so Mastodon) routes ignore a trailing slash, and clients rely on it
+    // (Mastodon.py asks for `/api/v2/instance/`). Normalise before routing.
+    let app = NormalizePathLayer::trim_trailing_slash().layer(crate::api::router(state.clone()));
     let token = shutdown.clone();
     let db = state.db.clone();
     let handle = tokio::spawn(async move {
         axum::serve(
             listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
+            ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(
+                app,
+            ),
         )
         .with_graceful_shutdown(async move { token.cancelled().await })
         .await

@@ -132,7 +132,11 @@ async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> 
         cfg.rate_limit_requests,
         5 * 60_000,
     ));
-    if let Some(token) = auth::bearer_token_from(req.headers(), req.uri()) {
+    // A token is counted only once the address is within its limit, so a client cycling
+    // through made-up tokens cannot grow the counter table faster than its IP allowance.
+    if decisions.iter().all(|d| d.allowed)
+        && let Some(token) = auth::bearer_token_from(req.headers(), req.uri())
+    {
         let key = format!("token:{}", crate::crypto::sha256_hex(&token));
         decisions.push(
             state

@@ -11,8 +11,19 @@ use crate::time::now_ms;
 
 /// A fixed-window counter store.
 pub struct RateLimiter {
-    windows: Mutex<HashMap<String, (i64, u32)>>,
+    windows: Mutex<Windows>,
 }
+
+/// Counters plus when they were last pruned.
+struct Windows {
+    /// key → (window start, count, window length)
+    counts: HashMap<String, (i64, u32, i64)>,
+    pruned_at: i64,
+}
+
+/// Most keys tracked at once; beyond it new keys are not tracked until the next prune (the
+/// per-IP limit, counted first, still applies), so memory stays bounded.
+const MAX_KEYS: usize = 200_000;
 
 /// The outcome of counting one request.
 #[derive(Debug, Clone, Copy)]
@@ -37,7 +48,10 @@ impl RateLimiter {
     /// An empty limiter.
     pub fn new() -> RateLimiter {
         RateLimiter {
-            windows: Mutex::new(HashMap::new()),
+            windows: Mutex::new(Windows {
+                counts: HashMap::new(),
+                pruned_at: 0,
+            }),
         }
     }
 
@@ -45,13 +59,27 @@ impl RateLimiter {
     pub fn hit(&self, key: &str, limit: u32, period_ms: i64) -> Decision {
         let now = now_ms();
         let window_start = now - now.rem_euclid(period_ms);
-        let mut map = self.windows.lock();
-        if map.len() > 100_000 {
-            map.retain(|_, (start, _)| *start >= window_start);
+        let mut w = self.windows.lock();
+        // Drop expired windows at most once a second, never on every request.
+        if w.counts.len() >= MAX_KEYS / 2 && now - w.pruned_at > 1000 {
+            w.counts
+                .retain(|_, (start, _, period)| *start + *period > now);
+            w.pruned_at = now;
         }
-        let entry = map.entry(key.to_owned()).or_insert((window_start, 0));
+        if w.counts.len() >= MAX_KEYS && !w.counts.contains_key(key) {
+            return Decision {
+                allowed: true,
+                limit,
+                remaining: limit,
+                reset_at: window_start + period_ms,
+            };
+        }
+        let entry = w
+            .counts
+            .entry(key.to_owned())
+            .or_insert((window_start, 0, period_ms));
         if entry.0 != window_start {
-            *entry = (window_start, 0);
+            *entry = (window_start, 0, period_ms);
         }
         entry.1 = entry.1.saturating_add(1);
         Decision {
@@ -74,6 +102,17 @@ pub fn exempt(ip: IpAddr) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memory_is_bounded() {
+        let rl = RateLimiter::new();
+        for i in 0..(MAX_KEYS + 10) {
+            rl.hit(&format!("k{i}"), 5, 300_000);
+        }
+        assert!(rl.windows.lock().counts.len() <= MAX_KEYS);
+        // Untracked keys are let through (the per-IP limit still applies upstream).
+        assert!(rl.hit("fresh", 1, 300_000).allowed);
+    }
 
     #[test]
     fn window_counts_down_then_refuses() {

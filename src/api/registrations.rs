@@ -13,12 +13,11 @@ use crate::api::auth::{Auth, parse_scopes};
 use crate::api::oauth::Token;
 use crate::api::params::{Params, flex};
 use crate::config::Registrations;
-use crate::crypto::random_token;
 use crate::db::{accounts, oauth as repo};
 use crate::error::{AppError, AppResult, field_error};
 use crate::service::accounts::{
-    CreateError, NewLocalAccount, ValidationError, create_local, validate_email, validate_password,
-    validate_username,
+    CreateError, NewLocalAccount, ValidationError, new_confirmation_token, prepare_local,
+    validate_email, validate_password, validate_username,
 };
 use crate::service::mail;
 use crate::service::oauth::issue_token;
@@ -213,16 +212,21 @@ async fn create(
         reason,
         sign_up_ip: Some(ip.to_string()),
     };
-    let created = match create_local(&state.db, cfg, new).await {
-        Ok(c) => c,
-        Err(CreateError::Invalid(v)) => {
+    // Validation, hashing and key generation first; then the account, its user (with the
+    // confirmation token's digest) and the access token in one transaction.
+    let create_failed = |e: CreateError| match e {
+        CreateError::Invalid(v) => {
             let mut errors = FieldErrors::default();
             errors.add_validation(v);
-            return Err(errors.into_error());
+            errors.into_error()
         }
-        Err(CreateError::Internal(e)) => return Err(AppError::Internal(e)),
+        CreateError::Internal(e) => AppError::Internal(e),
     };
+    let prepared = prepare_local(&state.db, cfg, new)
+        .await
+        .map_err(create_failed)?;
     let mut tx = state.db.begin().await?;
+    let created = prepared.insert(tx.conn()).await.map_err(create_failed)?;
     let issued = issue_token(
         tx.conn(),
         token.application_id,
@@ -231,13 +235,8 @@ async fn create(
         now_ms(),
     )
     .await?;
-    let confirmation_token = if confirmation_required {
-        repo::confirmation_token(tx.conn(), created.user_id).await?
-    } else {
-        None
-    };
     tx.commit().await?;
-    if let Some(ct) = confirmation_token {
+    if let Some(ct) = created.confirmation_token {
         mail::send_in_background(&state, mail::confirmation_mail(cfg, &email, &username, &ct));
     }
     Ok(issued.into())
@@ -249,8 +248,8 @@ struct ResendParams {
     email: Option<String>,
 }
 
-/// `POST /api/v1/emails/confirmations`: sends the confirmation e-mail again, optionally to a
-/// corrected address. Only for users whose address is not confirmed yet.
+/// `POST /api/v1/emails/confirmations`: sends the confirmation e-mail again with a new link,
+/// optionally to a corrected address. Only for users whose address is not confirmed yet.
 async fn resend_confirmation(
     State(state): State<AppState>,
     auth: Auth,
@@ -308,14 +307,10 @@ async fn resend_confirmation(
                 }
             })?;
     }
-    let ct = match repo::confirmation_token(tx.conn(), user_id).await? {
-        Some(t) => t,
-        None => {
-            let t = random_token(32);
-            repo::set_confirmation_token(tx.conn(), user_id, &t, now).await?;
-            t
-        }
-    };
+    // Every request sends a fresh link (valid for the confirmation window); earlier links
+    // stop working.
+    let (ct, digest) = new_confirmation_token();
+    repo::set_confirmation_token(tx.conn(), user_id, &digest, now).await?;
     tx.commit().await?;
     if state.config.email_confirmation_required() {
         mail::send_in_background(

@@ -149,6 +149,7 @@ async fn search(
                 Some(LocalUrl::Account(name)) if wants("accounts") => {
                     if let Some(a) = accounts::find_by_username(h.conn(), &name, None).await?
                         && a.suspended_at.is_none()
+                        && !accounts::is_unapproved(h.conn(), a.id).await?
                     {
                         accounts_out.push(hydrate::account(cfg, &a));
                     }
@@ -164,12 +165,20 @@ async fn search(
     } else {
         let account_searchable = !(q.starts_with('#') || (q.contains('@') && q.contains(' ')));
         if wants("accounts") && account_searchable {
-            let rows = match viewer {
-                Some(v) if p.following => {
-                    repo::accounts_followed(h.conn(), v, q, limit, offset).await?
-                }
-                _ => accounts::search(h.conn(), q, limit, offset).await?,
-            };
+            // The same search as `GET /api/v1/accounts/search`: blocks in either direction are
+            // left out for a signed-in viewer (id 0 matches no block for anonymous ones).
+            let rows = accounts::search_accounts(
+                h.conn(),
+                &accounts::AccountSearch {
+                    q,
+                    local_domain: &state.domain,
+                    viewer: viewer.unwrap_or(0),
+                    following_only: viewer.is_some() && p.following,
+                    limit,
+                    offset,
+                },
+            )
+            .await?;
             accounts_out = rows.iter().map(|a| hydrate::account(cfg, a)).collect();
         }
         if wants("hashtags") && !q.contains('@') {

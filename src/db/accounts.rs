@@ -252,44 +252,6 @@ pub async fn touch_last_status(c: Conn<'_>, id: i64, at: i64) -> Result<(), sqlx
     .map(|_| ()))
 }
 
-/// Accounts whose username or display name starts with / contains `q`, best matches first.
-/// Local accounts only unless `domain` is part of the query.
-pub async fn search(
-    c: Conn<'_>,
-    q: &str,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<Account>, sqlx::Error> {
-    let (user, domain) = match q.trim_start_matches('@').split_once('@') {
-        Some((u, d)) => (u.to_lowercase(), Some(d.to_lowercase())),
-        None => (q.trim_start_matches('@').to_lowercase(), None),
-    };
-    let escaped = user
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    let sql = format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE suspended_at IS NULL \
-         AND (lower(username) LIKE $1 ESCAPE '\\' OR lower(display_name) LIKE $2 ESCAPE '\\') \
-         AND ($3 = '' OR lower(coalesce(domain, '')) LIKE $4 ESCAPE '\\') \
-         ORDER BY CASE WHEN lower(username) = $5 THEN 0 ELSE 1 END, followers_count DESC, id \
-         LIMIT $6 OFFSET $7"
-    );
-    let dom = domain.clone().unwrap_or_default();
-    with_conn!(c, |c| sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(format!("{escaped}%"))
-    .bind(format!("%{escaped}%"))
-    .bind(&dom)
-    .bind(format!("{}%", dom.replace('%', "\\%").replace('_', "\\_")))
-    .bind(&user)
-    .bind(limit)
-    .bind(offset)
-    .fetch_all(c)
-    .await)
-}
-
 /// One row of `users`: a local login attached to an account.
 #[derive(Debug, Clone, FromRow)]
 pub struct User {
@@ -321,7 +283,10 @@ pub struct NewUser {
     pub password_hash: String,
     pub role: String,
     pub confirmed_at: Option<i64>,
+    /// SHA-256 (hex) of the e-mail confirmation token sent to the user.
     pub confirmation_token: Option<String>,
+    /// When that token was sent (it expires).
+    pub confirmation_sent_at: Option<i64>,
     pub approved: bool,
     pub locale: String,
     pub reason: Option<String>,
@@ -334,7 +299,8 @@ pub async fn insert_user(c: Conn<'_>, u: &NewUser) -> Result<(), sqlx::Error> {
     with_conn!(c, |c| {
         sqlx::query(
         "INSERT INTO users (id, account_id, email, password_hash, role, confirmed_at, confirmation_token, approved, \
-         locale, reason, sign_up_ip, created_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12)"
+         locale, reason, sign_up_ip, created_at, updated_at, confirmation_sent_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$12,$13)"
     )
     .bind(u.id)
     .bind(u.account_id)
@@ -348,6 +314,7 @@ pub async fn insert_user(c: Conn<'_>, u: &NewUser) -> Result<(), sqlx::Error> {
     .bind(&u.reason)
     .bind(&u.sign_up_ip)
     .bind(u.created_at)
+    .bind(u.confirmation_sent_at)
     .execute(c)
     .await
     .map(|_| ())
@@ -448,7 +415,8 @@ pub async fn set_password_hash(
 /// Marks a user's e-mail address confirmed (and approves, for CLI-created accounts).
 pub async fn confirm_user(c: Conn<'_>, user_id: i64, now: i64) -> Result<(), sqlx::Error> {
     with_conn!(c, |c| {
-        sqlx::query("UPDATE users SET confirmed_at = coalesce(confirmed_at, $2), confirmation_token = NULL WHERE id = $1")
+        sqlx::query("UPDATE users SET confirmed_at = coalesce(confirmed_at, $2), confirmation_token = NULL, \
+         confirmation_sent_at = NULL WHERE id = $1")
         .bind(user_id)
         .bind(now)
         .execute(c)
@@ -567,7 +535,8 @@ fn like_escape(s: &str) -> String {
 
 /// Accounts matching a search, for `GET /api/v1/accounts/search`: username prefix or display
 /// name substring (case-insensitive), exact username first, then accounts the viewer follows,
-/// then by follower count. Suspended accounts and blocks in either direction are left out.
+/// then by follower count. Suspended accounts, local ones not confirmed or approved yet and
+/// blocks in either direction are left out.
 pub async fn search_accounts(
     c: Conn<'_>,
     s: &AccountSearch<'_>,
@@ -603,7 +572,8 @@ pub async fn search_accounts(
         "(lower(a.username) LIKE $1 ESCAPE '\\' OR lower(a.display_name) LIKE $2 ESCAPE '\\')"
     };
     let sql = format!(
-        "SELECT {cols} FROM accounts a WHERE a.suspended_at IS NULL AND {name_filter}{domain_filter}{following_filter} \
+        "SELECT {cols} FROM accounts a WHERE a.suspended_at IS NULL AND {APPROVED_CONDITION} \
+         AND {name_filter}{domain_filter}{following_filter} \
          AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = $5 AND b.target_account_id = a.id) \
                          OR (b.account_id = a.id AND b.target_account_id = $5)) \
          ORDER BY CASE WHEN lower(a.username) = $3 THEN 0 ELSE 1 END, \
@@ -626,6 +596,36 @@ pub async fn search_accounts(
     .bind(s.offset)
     .fetch_all(c)
     .await)
+}
+
+/// SQL condition, on an `accounts` row aliased `a`, that holds for accounts others may see:
+/// remote accounts, and local ones whose user has confirmed their e-mail address and been
+/// approved (Mastodon's `Account.without_unapproved`).
+pub const APPROVED_CONDITION: &str = "(a.domain IS NOT NULL OR EXISTS (SELECT 1 FROM users u \
+     WHERE u.account_id = a.id AND u.approved AND u.confirmed_at IS NOT NULL))";
+
+/// Those of `ids` that are local accounts others may not see yet: their user has not
+/// confirmed their e-mail address or has not been approved (or there is no user).
+pub async fn unapproved_among(c: Conn<'_>, ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT a.id FROM accounts a WHERE a.id IN ({}) AND NOT {APPROVED_CONDITION}",
+        placeholders(1, ids.len())
+    );
+    with_conn!(c, |c| {
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str()));
+        for id in ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(c).await
+    })
+}
+
+/// Whether `id` is a local account others may not see yet (see [`unapproved_among`]).
+pub async fn is_unapproved(c: Conn<'_>, id: i64) -> Result<bool, sqlx::Error> {
+    Ok(!unapproved_among(c, &[id]).await?.is_empty())
 }
 
 /// Locks the account rows `ids` (lowest id first) until the transaction ends, so actions

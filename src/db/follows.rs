@@ -276,6 +276,16 @@ pub async fn count_requests_to(c: Conn<'_>, account_id: i64) -> Result<i64, sqlx
     .await)
 }
 
+/// The accounts with a pending follow request to `account_id`, oldest request first.
+pub async fn requesters_of(c: Conn<'_>, account_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT account_id FROM follow_requests WHERE target_account_id = $1 ORDER BY id"
+    )
+    .bind(account_id)
+    .fetch_all(c)
+    .await)
+}
+
 /// Inserts a block unless it exists; returns whether a row was inserted.
 pub async fn insert_block(
     c: Conn<'_>,

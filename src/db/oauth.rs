@@ -330,33 +330,25 @@ pub async fn delete_user_sessions(c: Conn<'_>, user_id: i64) -> Result<u64, sqlx
     .map(|r| r.rows_affected()))
 }
 
-/// The pending e-mail confirmation token of a user, if any.
-pub async fn confirmation_token(c: Conn<'_>, user_id: i64) -> Result<Option<String>, sqlx::Error> {
-    with_conn!(c, |c| sqlx::query_scalar::<_, Option<String>>(
-        "SELECT confirmation_token FROM users WHERE id = $1"
-    )
-    .bind(user_id)
-    .fetch_optional(c)
-    .await
-    .map(Option::flatten))
-}
-
-/// Sets a user's e-mail confirmation token.
+/// Replaces a user's e-mail confirmation token with `digest` (SHA-256 of the token sent),
+/// sent at `now`.
 pub async fn set_confirmation_token(
     c: Conn<'_>,
     user_id: i64,
-    token: &str,
+    digest: &str,
     now: i64,
 ) -> Result<(), sqlx::Error> {
-    with_conn!(c, |c| sqlx::query(
-        "UPDATE users SET confirmation_token = $2, updated_at = $3 WHERE id = $1"
+    with_conn!(c, |c| {
+        sqlx::query(
+        "UPDATE users SET confirmation_token = $2, confirmation_sent_at = $3, updated_at = $3 WHERE id = $1"
     )
     .bind(user_id)
-    .bind(token)
+    .bind(digest)
     .bind(now)
     .execute(c)
     .await
-    .map(|_| ()))
+    .map(|_| ())
+    })
 }
 
 /// Changes the address of a user whose address is not confirmed yet.
@@ -377,15 +369,48 @@ pub async fn set_unconfirmed_email(
     .map(|_| ()))
 }
 
-/// Confirms the e-mail address of the user holding this confirmation token (the token is
-/// consumed); returns the user's id, or `None` for an unknown token.
-pub async fn confirm_email(c: Conn<'_>, token: &str, now: i64) -> Result<Option<i64>, sqlx::Error> {
-    with_conn!(c, |c| sqlx::query_scalar::<_, i64>(
-        "UPDATE users SET confirmed_at = $2, confirmation_token = NULL, updated_at = $2 \
-         WHERE confirmation_token = $1 RETURNING id"
+/// What following a confirmation link did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Confirmation {
+    /// The address of this user is now confirmed (the token is consumed).
+    Confirmed(i64),
+    /// The token exists but was sent before the confirmation window; nothing changed.
+    Expired,
+    /// No user holds this token (wrong, or already used).
+    Unknown,
+}
+
+/// Confirms the e-mail address of the user whose confirmation token has SHA-256 `digest`,
+/// provided it was sent at or after `sent_after`; the token is consumed.
+pub async fn confirm_email(
+    mut c: Conn<'_>,
+    digest: &str,
+    now: i64,
+    sent_after: i64,
+) -> Result<Confirmation, sqlx::Error> {
+    let confirmed = with_conn!(c.re(), |c| {
+        sqlx::query_scalar::<_, i64>(
+        "UPDATE users SET confirmed_at = $2, confirmation_token = NULL, confirmation_sent_at = NULL, \
+         updated_at = $2 WHERE confirmation_token = $1 AND confirmation_sent_at >= $3 RETURNING id"
     )
-    .bind(token)
+    .bind(digest)
     .bind(now)
+    .bind(sent_after)
     .fetch_optional(c)
-    .await)
+    .await
+    })?;
+    if let Some(id) = confirmed {
+        return Ok(Confirmation::Confirmed(id));
+    }
+    let exists = with_conn!(c, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM users WHERE confirmation_token = $1"
+    )
+    .bind(digest)
+    .fetch_optional(c)
+    .await)?;
+    Ok(if exists.is_some() {
+        Confirmation::Expired
+    } else {
+        Confirmation::Unknown
+    })
 }

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use sqlx::FromRow;
 
 use super::Conn;
-use super::accounts::{ACCOUNT_COLUMNS, Account};
 use super::timelines::Query;
 use crate::with_conn;
 
@@ -35,15 +34,35 @@ pub async fn tags_by_prefix(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<TagRow>, sqlx::Error> {
+    // A range on the unique `name` index instead of LIKE, which neither engine can serve from
+    // that index (PostgreSQL with a non-C collation, SQLite with its case-folding LIKE).
+    let low = prefix.to_lowercase();
+    let high = prefix_upper_bound(&low);
     with_conn!(c, |c| sqlx::query_as::<_, TagRow>(
-        "SELECT id, name, display_name FROM tags WHERE name LIKE $1 ESCAPE '\\' \
-         ORDER BY length(name), name LIMIT $2 OFFSET $3"
+        "SELECT id, name, display_name FROM tags WHERE name >= $1 AND ($2 IS NULL OR name < $2) \
+         AND name LIKE $5 ESCAPE '\\' ORDER BY length(name), name LIMIT $3 OFFSET $4"
     )
-    .bind(format!("{}%", like_escape(&prefix.to_lowercase())))
+    .bind(&low)
+    .bind(high.as_deref())
     .bind(limit)
     .bind(offset)
+    // Exact prefix semantics whatever the collation orders between the bounds.
+    .bind(format!("{}%", like_escape(&low)))
     .fetch_all(c)
     .await)
+}
+
+/// The smallest string greater than every string starting with `prefix` (by code point), or
+/// `None` when there is none.
+fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        if let Some(next) = char::from_u32(last as u32 + 1) {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
 }
 
 /// The tag with this name (case-insensitive).
@@ -122,41 +141,4 @@ pub async fn recently_used_tags(
     .fetch_all(c)
     .await
     })
-}
-
-/// Like `db::accounts::search`, restricted to accounts `viewer` follows.
-pub async fn accounts_followed(
-    c: Conn<'_>,
-    viewer: i64,
-    q: &str,
-    limit: i64,
-    offset: i64,
-) -> Result<Vec<Account>, sqlx::Error> {
-    let (user, domain) = match q.trim_start_matches('@').split_once('@') {
-        Some((u, d)) => (u.to_lowercase(), Some(d.to_lowercase())),
-        None => (q.trim_start_matches('@').to_lowercase(), None),
-    };
-    let escaped = like_escape(&user);
-    let dom = domain.unwrap_or_default();
-    let sql = format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE suspended_at IS NULL \
-         AND (lower(username) LIKE $1 ESCAPE '\\' OR lower(display_name) LIKE $2 ESCAPE '\\') \
-         AND ($3 = '' OR lower(coalesce(domain, '')) LIKE $4 ESCAPE '\\') \
-         AND EXISTS (SELECT 1 FROM follows f WHERE f.account_id = $8 AND f.target_account_id = accounts.id) \
-         ORDER BY CASE WHEN lower(username) = $5 THEN 0 ELSE 1 END, followers_count DESC, id \
-         LIMIT $6 OFFSET $7"
-    );
-    with_conn!(c, |c| sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(format!("{escaped}%"))
-    .bind(format!("%{escaped}%"))
-    .bind(&dom)
-    .bind(format!("{}%", like_escape(&dom)))
-    .bind(&user)
-    .bind(limit)
-    .bind(offset)
-    .bind(viewer)
-    .fetch_all(c)
-    .await)
 }

@@ -73,6 +73,23 @@ pub async fn insert(c: Conn<'_>, s: &Status) -> Result<(), sqlx::Error> {
     })
 }
 
+/// Locks the status row `id` until the transaction ends (`SELECT … FOR UPDATE` on
+/// PostgreSQL), so that no row referencing it (a boost, a reply, a favourite) can be inserted
+/// meanwhile: the foreign-key check of such an insert waits for the lock. A no-op on SQLite,
+/// whose single writer connection already runs transactions one at a time.
+pub async fn lock(c: Conn<'_>, id: i64) -> Result<(), sqlx::Error> {
+    if c.is_sqlite() {
+        return Ok(());
+    }
+    with_conn!(c, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT id FROM statuses WHERE id = $1 FOR UPDATE"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await
+    .map(|_| ()))
+}
+
 /// The status with this id.
 pub async fn get(c: Conn<'_>, id: i64) -> Result<Option<Status>, sqlx::Error> {
     let sql = format!("SELECT {STATUS_COLUMNS} FROM statuses WHERE id = $1");
@@ -337,7 +354,8 @@ pub async fn delete(c: Conn<'_>, id: i64) -> Result<bool, sqlx::Error> {
 }
 
 /// Decrements `statuses_count` of every account that boosted `status_id`, before the boosts
-/// are removed along with the status.
+/// are removed along with the status. The status row must be locked ([`lock`]) first, so that
+/// no boost is added between this count and the delete.
 pub async fn uncount_boosts_of(c: Conn<'_>, status_id: i64) -> Result<(), sqlx::Error> {
     with_conn!(c, |c| {
         sqlx::query(

@@ -3,7 +3,7 @@
 use crate::config::Config;
 use crate::crypto;
 use crate::db::accounts::{self as repo, NewAccount, NewUser};
-use crate::db::{Db, is_unique_violation};
+use crate::db::{Conn, Db, is_unique_violation};
 use crate::id::next_id;
 use crate::time::now_ms;
 
@@ -53,6 +53,16 @@ pub const MAX_USERNAME: usize = 30;
 pub const MIN_PASSWORD: usize = 8;
 /// Longest password accepted (bounded hashing work).
 pub const MAX_PASSWORD: usize = 72;
+/// How long an e-mail confirmation link stays valid (Devise's `confirm_within`, 3 days in
+/// Mastodon).
+pub const CONFIRMATION_WINDOW_MS: i64 = 3 * 86_400_000;
+
+/// A fresh e-mail confirmation token: (the token to mail, its SHA-256 digest to store).
+pub fn new_confirmation_token() -> (String, String) {
+    let token = crypto::random_token(32);
+    let digest = crypto::sha256_hex(&token);
+    (token, digest)
+}
 
 /// Why an account could not be created; `field` and `code` follow Mastodon's 422 `details`.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -162,13 +172,16 @@ pub struct NewLocalAccount {
 }
 
 /// The ids of a created account.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CreatedAccount {
     pub account_id: i64,
     pub user_id: i64,
+    /// The e-mail confirmation token to send, for an unconfirmed account (only its digest is
+    /// stored).
+    pub confirmation_token: Option<String>,
 }
 
-/// Errors of [`create_local`].
+/// Errors of [`create_local`], [`prepare_local`] and [`PreparedAccount::insert`].
 #[derive(Debug, thiserror::Error)]
 pub enum CreateError {
     /// A field is invalid or taken.
@@ -180,11 +193,37 @@ pub enum CreateError {
 }
 
 /// Validates and creates a local account with its user and RSA key pair, in one transaction.
+/// (Sign-up, which also issues an access token in that transaction, uses [`prepare_local`]
+/// and [`PreparedAccount::insert`].)
 pub async fn create_local(
     db: &Db,
     cfg: &Config,
     new: NewLocalAccount,
 ) -> Result<CreatedAccount, CreateError> {
+    let prepared = prepare_local(db, cfg, new).await?;
+    let mut tx = db.begin().await.map_err(insert_error)?;
+    let created = prepared.insert(tx.conn()).await?;
+    tx.commit().await.map_err(insert_error)?;
+    Ok(created)
+}
+
+/// A validated local account with its password hashed and key pair generated (the slow part,
+/// done outside any transaction), ready to be inserted with [`PreparedAccount::insert`].
+#[derive(Debug, Clone)]
+pub struct PreparedAccount {
+    account: NewAccount,
+    user: NewUser,
+    /// The confirmation token to mail (the user row holds its digest).
+    confirmation_token: Option<String>,
+}
+
+/// Validates `new`, checks that the username and e-mail address are free, hashes the password
+/// and generates the RSA key pair. Nothing is written.
+pub async fn prepare_local(
+    db: &Db,
+    cfg: &Config,
+    new: NewLocalAccount,
+) -> Result<PreparedAccount, CreateError> {
     validate_username(&new.username)?;
     validate_email(&new.email)?;
     validate_password(&new.password)?;
@@ -212,7 +251,7 @@ pub async fn create_local(
     let (private_pem, public_pem) = keys?;
     let now = now_ms();
     let account_id = next_id();
-    let user_id = next_id();
+    let confirmation = (!new.confirmed).then(new_confirmation_token);
     let actor = format!("{}/users/{}", cfg.url, new.username);
     let account = NewAccount {
         id: account_id,
@@ -233,42 +272,58 @@ pub async fn create_local(
         created_at: now,
     };
     let user = NewUser {
-        id: user_id,
+        id: next_id(),
         account_id,
-        email: new.email.clone(),
+        email: new.email,
         password_hash: hash,
-        role: new.role.clone(),
+        role: new.role,
         confirmed_at: new.confirmed.then_some(now),
-        confirmation_token: (!new.confirmed).then(|| crypto::random_token(32)),
+        confirmation_token: confirmation.as_ref().map(|(_, digest)| digest.clone()),
+        confirmation_sent_at: confirmation.as_ref().map(|_| now),
         approved: new.approved,
-        locale: new.locale.clone(),
-        reason: new.reason.clone(),
-        sign_up_ip: new.sign_up_ip.clone(),
+        locale: new.locale,
+        reason: new.reason,
+        sign_up_ip: new.sign_up_ip,
         created_at: now,
     };
-    let result: Result<(), sqlx::Error> = async {
-        let mut tx = db.begin().await?;
-        repo::insert(tx.conn(), &account).await?;
-        repo::insert_user(tx.conn(), &user).await?;
-        tx.commit().await
+    Ok(PreparedAccount {
+        account,
+        user,
+        confirmation_token: confirmation.map(|(token, _)| token),
+    })
+}
+
+impl PreparedAccount {
+    /// Inserts the account and its user in the caller's transaction. A username or address
+    /// taken meanwhile (a concurrent sign-up) is reported like the pre-check reports it; the
+    /// transaction must then be abandoned.
+    pub async fn insert(&self, mut c: Conn<'_>) -> Result<CreatedAccount, CreateError> {
+        repo::insert(c.re(), &self.account)
+            .await
+            .map_err(insert_error)?;
+        repo::insert_user(c, &self.user)
+            .await
+            .map_err(insert_error)?;
+        Ok(CreatedAccount {
+            account_id: self.account.id,
+            user_id: self.user.id,
+            confirmation_token: self.confirmation_token.clone(),
+        })
     }
-    .await;
-    match result {
-        Ok(()) => Ok(CreatedAccount {
-            account_id,
-            user_id,
-        }),
-        // Lost a race with a concurrent sign-up: report it like the pre-check would have.
-        Err(e) if is_unique_violation(&e) => {
-            let msg = e.to_string();
-            let field = if msg.contains("email") {
-                "email"
-            } else {
-                "username"
-            };
-            Err(invalid(field, "ERR_TAKEN", "has already been taken").into())
-        }
-        Err(e) => Err(anyhow::Error::from(e).context("creating account").into()),
+}
+
+/// Maps a failed insert: a unique violation means the username or e-mail was taken by a
+/// concurrent sign-up.
+fn insert_error(e: sqlx::Error) -> CreateError {
+    if is_unique_violation(&e) {
+        let field = if e.to_string().contains("email") {
+            "email"
+        } else {
+            "username"
+        };
+        invalid(field, "ERR_TAKEN", "has already been taken").into()
+    } else {
+        anyhow::Error::from(e).context("creating account").into()
     }
 }
 

@@ -204,29 +204,65 @@ pub async fn remove_from_followers(db: &Db, owner: &Account, follower_id: i64) -
 pub async fn authorize_request(db: &Db, owner: &Account, requester_id: i64) -> AppResult<()> {
     let mut tx = db.begin().await?;
     accounts::lock_rows(tx.conn(), &[owner.id, requester_id]).await?;
-    let Some(request) = follows::get_edge(tx.conn(), Edge::Request, requester_id, owner.id).await?
-    else {
+    if !authorize_locked(tx.conn(), owner.id, requester_id).await? {
         let following = follows::is_following(tx.conn(), requester_id, owner.id).await?;
-        return if following {
-            Ok(())
-        } else {
-            Err(AppError::NotFound)
-        };
+        if !following {
+            return Err(AppError::NotFound);
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Turns the pending request `requester_id` → `owner_id` into a follow with the request's
+/// options (counters, `follow` notification, the requester's home feed), removing the request
+/// and its notification. Both accounts' rows must be locked. Returns whether there was a
+/// request.
+async fn authorize_locked(
+    mut c: Conn<'_>,
+    owner_id: i64,
+    requester_id: i64,
+) -> Result<bool, sqlx::Error> {
+    let Some(request) = follows::get_edge(c.re(), Edge::Request, requester_id, owner_id).await?
+    else {
+        return Ok(false);
     };
-    follows::delete_edge(tx.conn(), Edge::Request, requester_id, owner.id).await?;
-    notifications::delete_for_activity(tx.conn(), owner.id, kind::FOLLOW_REQUEST, request.id)
-        .await?;
-    let requester = accounts::get(tx.conn(), requester_id).await?;
+    follows::delete_edge(c.re(), Edge::Request, requester_id, owner_id).await?;
+    notifications::delete_for_activity(c.re(), owner_id, kind::FOLLOW_REQUEST, request.id).await?;
+    let requester = accounts::get(c.re(), requester_id).await?;
     if let Some(r) = requester.filter(|r| r.suspended_at.is_none()) {
         let row = FollowRow {
             id: next_id(),
             created_at: now_ms(),
             ..request
         };
-        establish(tx.conn(), &row, r.is_local()).await?;
+        establish(c, &row, r.is_local()).await?;
     }
-    tx.commit().await?;
-    Ok(())
+    Ok(true)
+}
+
+/// Approves every pending follow request to `owner_id`, in the caller's transaction (an account
+/// being unlocked, as Mastodon does). Locks the owner's row and the requesters' rows (in id
+/// order, unless the caller already holds them), so no request is added or withdrawn
+/// meanwhile; returns how many requests there were.
+pub async fn authorize_all_requests(mut c: Conn<'_>, owner_id: i64) -> Result<usize, sqlx::Error> {
+    let mut ids = follows::requesters_of(c.re(), owner_id).await?;
+    ids.push(owner_id);
+    accounts::lock_rows(c.re(), &ids).await?;
+    // A request committed between the listing and the locks is approved too; its requester's
+    // row is locked after the others (out of id order: in the rare conflict, PostgreSQL's
+    // deadlock detection aborts one of the transactions rather than hanging).
+    let requesters = follows::requesters_of(c.re(), owner_id).await?;
+    let late: Vec<i64> = requesters
+        .iter()
+        .copied()
+        .filter(|r| !ids.contains(r))
+        .collect();
+    accounts::lock_rows(c.re(), &late).await?;
+    for requester in &requesters {
+        authorize_locked(c.re(), owner_id, *requester).await?;
+    }
+    Ok(requesters.len())
 }
 
 /// `owner` rejects `requester_id`'s pending follow request; 404 when there is none.

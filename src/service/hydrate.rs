@@ -204,6 +204,14 @@ pub async fn visible_status(
     if let Some(o) = &original {
         rows.push(o);
     }
+    let authors: Vec<i64> = rows.iter().map(|r| r.account_id).collect();
+    let suspended = accounts::get_many(c.re(), &authors)
+        .await?
+        .iter()
+        .any(|a| a.suspended_at.is_some());
+    if suspended {
+        return Ok(None);
+    }
     let facts = VisibilityFacts::load(c.re(), viewer, &rows).await?;
     let ok = rows.iter().all(|r| facts.can_see(r));
     Ok(ok.then_some(s))
@@ -320,6 +328,10 @@ pub async fn statuses(
                  account_cache: &mut HashMap<i64, entities::Account>|
      -> Option<entities::Status> {
         let author = account_rows.get(&s.account_id)?;
+        // Statuses of suspended accounts are unavailable (Mastodon's `StatusPolicy#show?`).
+        if author.suspended_at.is_some() {
+            return None;
+        }
         let acc = account_cache
             .entry(author.id)
             .or_insert_with(|| account(cfg, author))

@@ -8,8 +8,9 @@ use serde_json::{Map, Value, json};
 
 use crate::config::Config;
 use crate::db::accounts::{self, Account, ProfileUpdate, User};
-use crate::db::{Conn, Db};
+use crate::db::{Conn, Db, follows};
 use crate::error::{AppError, AppResult};
+use crate::service::follows as service_follows;
 use crate::service::hydrate::{StoredField, account_url, stored_fields};
 use crate::service::text::{self, MentionTarget, Token};
 use crate::time::now_ms;
@@ -163,7 +164,8 @@ fn validate(changes: &ProfileChanges) -> AppResult<()> {
     f.into_result()
 }
 
-/// Resolves the local accounts mentioned in `tokens` (`@name` or `@name@thisdomain`).
+/// Resolves the local accounts mentioned in `tokens` (`@name` or `@name@thisdomain`); accounts
+/// suspended or not confirmed or approved yet stay plain text.
 async fn resolve_mentions(
     mut c: Conn<'_>,
     cfg: &Config,
@@ -180,6 +182,7 @@ async fn resolve_mentions(
         }
         if let Some(a) = accounts::find_by_username(c.re(), &user, None).await?
             && a.suspended_at.is_none()
+            && !accounts::is_unapproved(c.re(), a.id).await?
         {
             let key = match &domain {
                 Some(d) => format!("{}@{}", user.to_lowercase(), d),
@@ -211,6 +214,7 @@ fn field_value_html(html: String) -> String {
 }
 
 /// Validates and applies `changes` to the user's account and posting defaults, in one
+/// transaction. Unlocking the account approves its pending follow requests in that same
 /// transaction. Nothing is written when any value is invalid.
 pub async fn update(
     db: &Db,
@@ -231,6 +235,14 @@ pub async fn update(
     validate(&changes)?;
 
     let mut tx = db.begin().await?;
+    // The account's row is locked before it is read, so that `locked` cannot change under a
+    // concurrent follow; when unlocking, the rows of the accounts waiting for approval are
+    // locked with it (in id order, as every action between two accounts does).
+    let mut lock = vec![account_id];
+    if changes.locked == Some(false) {
+        lock.extend(follows::requesters_of(tx.conn(), account_id).await?);
+    }
+    accounts::lock_rows(tx.conn(), &lock).await?;
     let account: Account = accounts::get(tx.conn(), account_id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -285,6 +297,10 @@ pub async fn update(
         hide_collections: changes.hide_collections.unwrap_or(account.hide_collections),
     };
     accounts::update_profile(tx.conn(), account.id, &profile, now_ms()).await?;
+    if account.locked && !profile.locked {
+        // Unlocking approves everyone who was waiting (Mastodon's UpdateAccountService).
+        service_follows::authorize_all_requests(tx.conn(), account.id).await?;
+    }
     if changes.privacy.is_some() || changes.sensitive.is_some() || changes.language.is_some() {
         let privacy = changes.privacy.unwrap_or(user.default_privacy);
         let sensitive = changes.sensitive.unwrap_or(user.default_sensitive);

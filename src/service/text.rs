@@ -73,13 +73,14 @@ fn scan_words(s: &str, out: &mut Vec<Token>) {
         let c = chars[i];
         let prev_ok = i == 0
             || !(is_word(chars[i - 1]) || chars[i - 1] == '/' || (c == '#' && chars[i - 1] == ')'));
-        if c == '@' && prev_ok {
-            if let Some((len, user, domain)) = mention_at(&chars[i + 1..]) {
-                flush(&mut text, out);
-                out.push(Token::Mention(user, domain));
-                i += 1 + len;
-                continue;
-            }
+        if c == '@'
+            && prev_ok
+            && let Some((len, user, domain)) = mention_at(&chars[i + 1..])
+        {
+            flush(&mut text, out);
+            out.push(Token::Mention(user, domain));
+            i += 1 + len;
+            continue;
         }
         if c == '#' && prev_ok {
             let mut j = i + 1;

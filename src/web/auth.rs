@@ -13,7 +13,9 @@ use super::pages;
 use super::session;
 use super::{WebError, form_pairs};
 use crate::api::ClientIp;
-use crate::db::oauth as repo;
+use crate::crypto::sha256_hex;
+use crate::db::oauth::{self as repo, Confirmation};
+use crate::service::accounts::CONFIRMATION_WINDOW_MS;
 use crate::service::oauth::{LoginError, login_attempt_allowed, password_login};
 use crate::state::AppState;
 use crate::time::now_ms;
@@ -127,7 +129,8 @@ async fn sign_in(
     Ok(resp)
 }
 
-/// `GET /auth/confirmation?confirmation_token=…`: confirms an e-mail address.
+/// `GET /auth/confirmation?confirmation_token=…`: confirms an e-mail address. Only the token's
+/// digest is stored; links older than [`CONFIRMATION_WINDOW_MS`] are refused (410).
 async fn confirm(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
@@ -146,17 +149,31 @@ async fn confirm(
             "The confirmation link is incomplete.",
         ));
     }
+    let now = now_ms();
     let mut tx = state.db.begin().await?;
-    let confirmed = repo::confirm_email(tx.conn(), token, now_ms()).await?;
+    let outcome = repo::confirm_email(
+        tx.conn(),
+        &sha256_hex(token),
+        now,
+        now - CONFIRMATION_WINDOW_MS,
+    )
+    .await?;
     tx.commit().await?;
-    Ok(match confirmed {
-        Some(_) => pages::message(
+    Ok(match outcome {
+        Confirmation::Confirmed(_) => pages::message(
             cfg,
             StatusCode::OK,
             "E-mail address confirmed",
             "Your e-mail address has been confirmed. You can now use your account.",
         ),
-        None => pages::message(
+        Confirmation::Expired => pages::message(
+            cfg,
+            StatusCode::GONE,
+            "Confirmation link expired",
+            "This confirmation link has expired: links are valid for 3 days. Sign in with your \
+             app and ask it to send the confirmation e-mail again to get a new link.",
+        ),
+        Confirmation::Unknown => pages::message(
             cfg,
             StatusCode::NOT_FOUND,
             "Confirmation failed",

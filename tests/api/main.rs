@@ -3,9 +3,11 @@
 
 mod accounts;
 mod cli;
+mod clients;
 mod common;
 mod instance;
 mod journey;
+mod mailsink;
 mod notifications;
 mod oauth;
 mod registration;

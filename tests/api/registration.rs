@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use woolly::config::Registrations;
 
 use crate::common::*;
+use crate::mailsink::{MailSink, confirmation_token};
 use crate::oauth::{CALLBACK, app_token, register_app};
 
 /// An app token with `write:accounts`, as a client gets before showing its sign-up form.
@@ -218,143 +219,331 @@ async fn closed_registrations_are_403() {
     .await;
 }
 
-/// A local port nothing listens on.
-fn closed_port_smtp_url() -> String {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    drop(listener);
-    format!("smtp://127.0.0.1:{port}")
+#[tokio::test]
+async fn email_confirmation_when_smtp_is_configured() {
+    let sink = MailSink::start().await;
+    let smtp = sink.url.clone();
+    each_backend_with(
+        move |cfg| cfg.smtp_url = smtp.clone(),
+        |app| {
+            let sink = sink.clone();
+            // Both backends share the sink: start each run with an empty mailbox.
+            sink.clear();
+            async move {
+                let token = signup_token(&app).await;
+                let v = json(
+                    sign_up(&app, &token, &signup_body("mailer")).await,
+                    StatusCode::OK,
+                )
+                .await;
+                let user_token = v["access_token"].as_str().unwrap().to_owned();
+                let v = error(
+                    app.get("/oauth/userinfo", Some(&user_token)).await,
+                    StatusCode::FORBIDDEN,
+                )
+                .await;
+                assert_eq!(
+                    v["error"],
+                    "Your login is missing a confirmed e-mail address"
+                );
+                // The sign-up mail carries a link; only its digest is stored.
+                let first = confirmation_token(&sink.wait_for("mailer@example.com", 1).await[0]);
+                assert_eq!(
+                    stored_confirmation_token(&app, "mailer").await.as_deref(),
+                    Some(woolly::crypto::sha256_hex(&first).as_str())
+                );
+
+                // Resend…
+                let v = json(
+                    app.post_empty("/api/v1/emails/confirmations", Some(&user_token))
+                        .await,
+                    StatusCode::OK,
+                )
+                .await;
+                assert_shape("POST /api/v1/emails/confirmations 200", &v);
+                // …to a corrected address.
+                let v = json(
+                    app.post_json(
+                        "/api/v1/emails/confirmations",
+                        Some(&user_token),
+                        &json!({"email": "mailer2@example.com"}),
+                    )
+                    .await,
+                    StatusCode::OK,
+                )
+                .await;
+                assert_eq!(v, json!({}));
+                let v = error(
+                    app.post_json(
+                        "/api/v1/emails/confirmations",
+                        Some(&user_token),
+                        &json!({"email": "bad"}),
+                    )
+                    .await,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+                assert_eq!(v["details"]["email"][0]["error"], "ERR_INVALID");
+
+                // The password grant refuses unconfirmed users.
+                let c = register_app(&app, "read", CALLBACK).await;
+                let r = app
+                    .post_form(
+                        "/oauth/token",
+                        None,
+                        &[
+                            ("grant_type", "password"),
+                            ("client_id", &c.client_id),
+                            ("client_secret", &c.client_secret),
+                            ("username", "mailer2@example.com"),
+                            ("password", "correct horse battery"),
+                        ],
+                    )
+                    .await;
+                assert_eq!(
+                    error(r, StatusCode::BAD_REQUEST).await["error"],
+                    "invalid_grant"
+                );
+
+                // Each resend issued a fresh link; only the last one works.
+                let resent = sink.wait_for("mailer@example.com", 2).await;
+                let second = confirmation_token(&resent[1]);
+                let latest = confirmation_token(&sink.wait_for("mailer2@example.com", 1).await[0]);
+                assert!(first != second && second != latest);
+                for stale in [&first, &second] {
+                    let r = app
+                        .get(
+                            &format!("/auth/confirmation?confirmation_token={stale}"),
+                            None,
+                        )
+                        .await;
+                    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+                }
+                // The digest is not the link: it does not confirm anything either.
+                let digest = stored_confirmation_token(&app, "mailer").await.unwrap();
+                let r = app
+                    .get(
+                        &format!("/auth/confirmation?confirmation_token={digest}"),
+                        None,
+                    )
+                    .await;
+                assert_eq!(r.status(), StatusCode::NOT_FOUND);
+                let r = app
+                    .get("/auth/confirmation?confirmation_token=wrong", None)
+                    .await;
+                assert_eq!(r.status(), StatusCode::NOT_FOUND);
+
+                // Follow the link from the e-mail.
+                let r = app
+                    .get(
+                        &format!("/auth/confirmation?confirmation_token={latest}"),
+                        None,
+                    )
+                    .await;
+                assert_eq!(r.status(), StatusCode::OK);
+                assert!(r.text().await.unwrap().contains("confirmed"));
+                // Links work once.
+                let r = app
+                    .get(
+                        &format!("/auth/confirmation?confirmation_token={latest}"),
+                        None,
+                    )
+                    .await;
+                assert_eq!(r.status(), StatusCode::NOT_FOUND);
+                assert_eq!(stored_confirmation_token(&app, "mailer").await, None);
+
+                let me = json(
+                    app.get("/oauth/userinfo", Some(&user_token)).await,
+                    StatusCode::OK,
+                )
+                .await;
+                assert_eq!(me["preferred_username"], "mailer");
+                let v = error(
+                    app.post_empty("/api/v1/emails/confirmations", Some(&user_token))
+                        .await,
+                    StatusCode::FORBIDDEN,
+                )
+                .await;
+                assert!(
+                    v["error"]
+                        .as_str()
+                        .unwrap()
+                        .contains("awaiting confirmation")
+                );
+                // App tokens have no user to confirm.
+                error(
+                    app.post_empty("/api/v1/emails/confirmations", Some(&token))
+                        .await,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await;
+            }
+        },
+    )
+    .await;
+}
+
+/// The confirmation token column of a user, as stored.
+async fn stored_confirmation_token(app: &TestApp, username: &str) -> Option<String> {
+    let mut h = app.state.db.read().await.unwrap();
+    woolly::with_conn!(h.conn(), |c| sqlx::query_scalar::<_, Option<String>>(
+        "SELECT u.confirmation_token FROM users u JOIN accounts a ON a.id = u.account_id \
+         WHERE a.username = $1"
+    )
+    .bind(username)
+    .fetch_one(c)
+    .await)
+    .unwrap()
 }
 
 #[tokio::test]
-async fn email_confirmation_when_smtp_is_configured() {
-    let smtp = closed_port_smtp_url();
+async fn confirmation_links_expire_after_three_days() {
+    let sink = MailSink::start().await;
+    let smtp = sink.url.clone();
     each_backend_with(
         move |cfg| cfg.smtp_url = smtp.clone(),
-        |app| async move {
-            let token = signup_token(&app).await;
-            let v = json(
-                sign_up(&app, &token, &signup_body("mailer")).await,
-                StatusCode::OK,
-            )
-            .await;
-            let user_token = v["access_token"].as_str().unwrap().to_owned();
-            let v = error(
-                app.get("/oauth/userinfo", Some(&user_token)).await,
-                StatusCode::FORBIDDEN,
-            )
-            .await;
-            assert_eq!(
-                v["error"],
-                "Your login is missing a confirmed e-mail address"
-            );
-
-            // Resend (delivery fails in the background; the request does not).
-            let v = json(
-                app.post_empty("/api/v1/emails/confirmations", Some(&user_token))
-                    .await,
-                StatusCode::OK,
-            )
-            .await;
-            assert_shape("POST /api/v1/emails/confirmations 200", &v);
-            // …to a corrected address.
-            let v = json(
-                app.post_json(
-                    "/api/v1/emails/confirmations",
-                    Some(&user_token),
-                    &json!({"email": "mailer2@example.com"}),
-                )
-                .await,
-                StatusCode::OK,
-            )
-            .await;
-            assert_eq!(v, json!({}));
-            let v = error(
-                app.post_json(
-                    "/api/v1/emails/confirmations",
-                    Some(&user_token),
-                    &json!({"email": "bad"}),
-                )
-                .await,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
-            assert_eq!(v["details"]["email"][0]["error"], "ERR_INVALID");
-
-            // The password grant refuses unconfirmed users.
-            let c = register_app(&app, "read", CALLBACK).await;
-            let r = app
-                .post_form(
-                    "/oauth/token",
-                    None,
-                    &[
-                        ("grant_type", "password"),
-                        ("client_id", &c.client_id),
-                        ("client_secret", &c.client_secret),
-                        ("username", "mailer2@example.com"),
-                        ("password", "correct horse battery"),
-                    ],
+        |app| {
+            let sink = sink.clone();
+            // Both backends share the sink: start each run with an empty mailbox.
+            sink.clear();
+            async move {
+                let token = signup_token(&app).await;
+                let v = json(
+                    sign_up(&app, &token, &signup_body("slowpoke")).await,
+                    StatusCode::OK,
                 )
                 .await;
-            assert_eq!(
-                error(r, StatusCode::BAD_REQUEST).await["error"],
-                "invalid_grant"
-            );
-
-            // Follow the link from the e-mail.
-            let mut h = app.state.db.read().await.unwrap();
-            let user = woolly::db::accounts::find_user_by_login(h.conn(), "mailer")
+                let user_token = v["access_token"].as_str().unwrap().to_owned();
+                let link = confirmation_token(&sink.wait_for("slowpoke@example.com", 1).await[0]);
+                // Sent three days and a minute ago.
+                let sent = woolly::time::now_ms() - 3 * 86_400_000 - 60_000;
+                let mut tx = app.state.db.begin().await.unwrap();
+                woolly::with_conn!(tx.conn(), |c| sqlx::query(
+                    "UPDATE users SET confirmation_sent_at = $1 WHERE email = 'slowpoke@example.com'"
+                )
+                .bind(sent)
+                .execute(c)
                 .await
-                .unwrap()
+                .map(|_| ()))
                 .unwrap();
-            assert_eq!(user.email, "mailer2@example.com");
-            let ct = woolly::db::oauth::confirmation_token(h.conn(), user.id)
-                .await
-                .unwrap()
-                .unwrap();
-            drop(h);
-            let r = app
-                .get("/auth/confirmation?confirmation_token=wrong", None)
-                .await;
-            assert_eq!(r.status(), StatusCode::NOT_FOUND);
-            let r = app
-                .get(&format!("/auth/confirmation?confirmation_token={ct}"), None)
-                .await;
-            assert_eq!(r.status(), StatusCode::OK);
-            assert!(r.text().await.unwrap().contains("confirmed"));
-            // Links work once.
-            let r = app
-                .get(&format!("/auth/confirmation?confirmation_token={ct}"), None)
-                .await;
-            assert_eq!(r.status(), StatusCode::NOT_FOUND);
+                tx.commit().await.unwrap();
 
-            let me = json(
-                app.get("/oauth/userinfo", Some(&user_token)).await,
-                StatusCode::OK,
-            )
-            .await;
-            assert_eq!(me["preferred_username"], "mailer");
-            let v = error(
-                app.post_empty("/api/v1/emails/confirmations", Some(&user_token))
-                    .await,
-                StatusCode::FORBIDDEN,
-            )
-            .await;
-            assert!(
-                v["error"]
-                    .as_str()
-                    .unwrap()
-                    .contains("awaiting confirmation")
-            );
-            // App tokens have no user to confirm.
-            error(
-                app.post_empty("/api/v1/emails/confirmations", Some(&token))
-                    .await,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await;
+                let r = app
+                    .get(&format!("/auth/confirmation?confirmation_token={link}"), None)
+                    .await;
+                assert_eq!(r.status(), StatusCode::GONE);
+                let page = r.text().await.unwrap();
+                assert!(page.contains("expired"), "{page}");
+                assert!(page.contains("confirmation e-mail again"), "{page}");
+                // Still unconfirmed.
+                error(
+                    app.get("/oauth/userinfo", Some(&user_token)).await,
+                    StatusCode::FORBIDDEN,
+                )
+                .await;
+
+                // A new link (sent now) works.
+                json(
+                    app.post_empty("/api/v1/emails/confirmations", Some(&user_token))
+                        .await,
+                    StatusCode::OK,
+                )
+                .await;
+                let fresh = confirmation_token(&sink.wait_for("slowpoke@example.com", 2).await[1]);
+                let r = app
+                    .get(&format!("/auth/confirmation?confirmation_token={fresh}"), None)
+                    .await;
+                assert_eq!(r.status(), StatusCode::OK);
+                json(
+                    app.get("/oauth/userinfo", Some(&user_token)).await,
+                    StatusCode::OK,
+                )
+                .await;
+            }
         },
     )
+    .await;
+}
+
+/// Runs one statement outside any test helper (DDL for fault injection).
+async fn ddl(app: &TestApp, sql: &str) {
+    let mut tx = app.state.db.begin().await.unwrap();
+    woolly::with_conn!(tx.conn(), |c| sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(c)
+        .await
+        .map(|_| ()))
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+#[tokio::test]
+async fn sign_up_is_one_transaction() {
+    each_backend(|app| async move {
+        let token = signup_token(&app).await;
+        // Make issuing the new user's access token fail, after the account and user rows
+        // were written.
+        let sqlite = app.backend == woolly::db::Backend::Sqlite;
+        if sqlite {
+            ddl(
+                &app,
+                "CREATE TRIGGER no_user_tokens BEFORE INSERT ON oauth_access_tokens \
+                 WHEN NEW.user_id IS NOT NULL BEGIN SELECT RAISE(ABORT, 'no user tokens'); END",
+            )
+            .await;
+        } else {
+            ddl(
+                &app,
+                "CREATE FUNCTION no_user_tokens() RETURNS trigger AS $$ BEGIN \
+                 RAISE EXCEPTION 'no user tokens'; END $$ LANGUAGE plpgsql",
+            )
+            .await;
+            ddl(
+                &app,
+                "CREATE TRIGGER no_user_tokens BEFORE INSERT ON oauth_access_tokens \
+                 FOR EACH ROW WHEN (NEW.user_id IS NOT NULL) EXECUTE FUNCTION no_user_tokens()",
+            )
+            .await;
+        }
+        let r = sign_up(&app, &token, &signup_body("halfway")).await;
+        assert_eq!(r.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        // Nothing of the sign-up remains: no account, no user, the address is free.
+        let mut h = app.state.db.read().await.unwrap();
+        assert!(
+            woolly::db::accounts::find_by_username(h.conn(), "halfway", None)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert!(
+            !woolly::db::accounts::email_taken(h.conn(), "halfway@example.com")
+                .await
+                .unwrap()
+        );
+        drop(h);
+
+        // Once tokens can be issued again, the same sign-up succeeds.
+        ddl(
+            &app,
+            if sqlite {
+                "DROP TRIGGER no_user_tokens"
+            } else {
+                "DROP TRIGGER no_user_tokens ON oauth_access_tokens"
+            },
+        )
+        .await;
+        let v = json(
+            sign_up(&app, &token, &signup_body("halfway")).await,
+            StatusCode::OK,
+        )
+        .await;
+        let me = json(
+            app.get("/oauth/userinfo", Some(v["access_token"].as_str().unwrap()))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(me["preferred_username"], "halfway");
+    })
     .await;
 }
 

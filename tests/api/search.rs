@@ -183,3 +183,46 @@ async fn search_input_and_authentication_rules() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn search_leaves_out_blocks_in_either_direction() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let bob = app.user("bobby").await;
+        let carol = app.user("bobcat").await;
+        // bobby blocks alice; alice blocks bobcat.
+        json(
+            app.post_empty(
+                &format!("/api/v1/accounts/{}/block", alice.account_id),
+                Some(&bob.token),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        json(
+            app.post_empty(
+                &format!("/api/v1/accounts/{}/block", carol.account_id),
+                Some(&alice.token),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let v = json(
+            app.get("/api/v2/search?q=bob&type=accounts", Some(&alice.token))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(v["accounts"].as_array().unwrap().is_empty(), "{v}");
+        // Anonymous searchers see both.
+        let v = json(
+            app.get("/api/v2/search?q=bob&type=accounts", None).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(v["accounts"].as_array().unwrap().len(), 2, "{v}");
+    })
+    .await;
+}

@@ -41,3 +41,21 @@ async fn users_can_be_created_on_each_backend() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn trailing_slash_is_ignored_like_rails() {
+    // Mastodon.py requests `/api/v2/instance/`; Rails routes accept it, so must we.
+    each_backend(|app| async move {
+        let v = json(app.get("/api/v2/instance/", None).await, StatusCode::OK).await;
+        assert!(v["version"].as_str().unwrap().starts_with("4."));
+        let alice = app.user("alice").await;
+        let me = json(
+            app.get("/api/v1/accounts/verify_credentials/", Some(&alice.token))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(me["username"], "alice");
+    })
+    .await;
+}

@@ -28,6 +28,18 @@ async fn answer(state: &AppState, viewer: i64, target: i64) -> AppResult<Json<Re
     ))
 }
 
+/// The account an action addresses. As in Mastodon's AccountsController, a local account whose
+/// owner has not confirmed their e-mail address or been approved yet is a 404; the services
+/// answer for unknown and suspended accounts.
+async fn action_target(state: &AppState, raw_id: &str) -> AppResult<i64> {
+    let id = path_id(raw_id)?;
+    let mut h = state.db.read().await?;
+    if accounts::is_unapproved(h.conn(), id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(id)
+}
+
 /// Parameters of follow.
 #[derive(Debug, Deserialize)]
 pub struct FollowParams {
@@ -62,7 +74,7 @@ pub async fn follow(
     Params(p): Params<FollowParams>,
 ) -> AppResult<Json<Relationship>> {
     let me = auth.user(&["write:follows"])?;
-    let target = path_id(&id)?;
+    let target = action_target(&state, &id).await?;
     let languages = match p.languages {
         None => None,
         Some(v) => Some(follows::languages_json(&strings(v)?)?),
@@ -83,7 +95,7 @@ pub async fn unfollow(
     Path(id): Path<String>,
 ) -> AppResult<Json<Relationship>> {
     let me = auth.user(&["write:follows"])?;
-    let target = path_id(&id)?;
+    let target = action_target(&state, &id).await?;
     follows::unfollow(&state.db, &me.account, target).await?;
     answer(&state, me.account.id, target).await
 }
@@ -95,7 +107,7 @@ pub async fn remove_from_followers(
     Path(id): Path<String>,
 ) -> AppResult<Json<Relationship>> {
     let me = auth.user(&["write:follows"])?;
-    let target = path_id(&id)?;
+    let target = action_target(&state, &id).await?;
     follows::remove_from_followers(&state.db, &me.account, target).await?;
     answer(&state, me.account.id, target).await
 }
@@ -107,7 +119,7 @@ pub async fn block(
     Path(id): Path<String>,
 ) -> AppResult<Json<Relationship>> {
     let me = auth.user(&["write:blocks"])?;
-    let target = path_id(&id)?;
+    let target = action_target(&state, &id).await?;
     relationships::block(&state.db, &me.account, target).await?;
     answer(&state, me.account.id, target).await
 }
@@ -119,7 +131,7 @@ pub async fn unblock(
     Path(id): Path<String>,
 ) -> AppResult<Json<Relationship>> {
     let me = auth.user(&["write:blocks"])?;
-    let target = path_id(&id)?;
+    let target = action_target(&state, &id).await?;
     relationships::unblock(&state.db, &me.account, target).await?;
     answer(&state, me.account.id, target).await
 }
@@ -142,7 +154,7 @@ pub async fn mute(
     Params(p): Params<MuteParams>,
 ) -> AppResult<Json<Relationship>> {
     let me = auth.user(&["write:mutes"])?;
-    let target = path_id(&id)?;
+    let target = action_target(&state, &id).await?;
     relationships::mute(
         &state.db,
         &me.account,
@@ -161,7 +173,7 @@ pub async fn unmute(
     Path(id): Path<String>,
 ) -> AppResult<Json<Relationship>> {
     let me = auth.user(&["write:mutes"])?;
-    let target = path_id(&id)?;
+    let target = action_target(&state, &id).await?;
     relationships::unmute(&state.db, &me.account, target).await?;
     answer(&state, me.account.id, target).await
 }

@@ -7,7 +7,7 @@ use serde_json::Value;
 
 use crate::api::auth::Auth;
 use crate::api::entities::{AccountSource, CredentialAccount, Field, Role};
-use crate::api::params::{ParamsWithFiles, flex};
+use crate::api::params::{Params, ParamsWithFiles, flex};
 use crate::db::accounts::{self, Account, User};
 use crate::db::{Conn, follows};
 use crate::error::{AppError, AppResult};
@@ -82,12 +82,37 @@ async fn current(state: &AppState, account_id: i64, user_id: i64) -> AppResult<C
     credential_account(h.conn(), state, &account, &user).await
 }
 
-/// `GET /api/v1/accounts/verify_credentials`.
+/// Parameters of verify_credentials.
+#[derive(Debug, Deserialize)]
+pub struct VerifyParams {
+    #[serde(default, deserialize_with = "flex::bool")]
+    allow_nonfunctional: bool,
+}
+
+/// `GET /api/v1/accounts/verify_credentials`. With `allow_nonfunctional=true` (as recent
+/// Mastodon versions accept) a user whose e-mail address is not confirmed or who awaits
+/// approval still gets their own account (which others cannot see yet), so that apps can
+/// explain the state; a disabled or suspended login is still refused.
 pub async fn verify_credentials(
     State(state): State<AppState>,
     auth: Auth,
+    Params(p): Params<VerifyParams>,
 ) -> AppResult<Json<CredentialAccount>> {
-    let me = auth.user(&["profile", "read:accounts"])?;
+    const SCOPES: [&str; 2] = ["profile", "read:accounts"];
+    let me = if p.allow_nonfunctional {
+        let me =
+            auth.app(&SCOPES)?.user.as_ref().ok_or_else(|| {
+                AppError::unprocessable("This method requires an authenticated user")
+            })?;
+        if me.user.disabled || me.account.suspended_at.is_some() {
+            return Err(AppError::Forbidden(
+                "Your login is currently disabled".into(),
+            ));
+        }
+        me
+    } else {
+        auth.user(&SCOPES)?
+    };
     Ok(Json(current(&state, me.account.id, me.user.id).await?))
 }
 

@@ -101,3 +101,15 @@ async fn visible_account(c: Conn<'_>, raw_id: &str) -> AppResult<Account> {
         _ => Err(AppError::NotFound),
     }
 }
+
+/// The account named in a path, for `GET /api/v1/accounts/:id`: 404 when unknown or
+/// suspended, and also (as in Mastodon) for a local account whose owner has not confirmed
+/// their e-mail address or been approved yet; the owner sees their own account through
+/// verify_credentials.
+async fn approved_account(mut c: Conn<'_>, raw_id: &str) -> AppResult<Account> {
+    let account = visible_account(c.re(), raw_id).await?;
+    if accounts::is_unapproved(c, account.id).await? {
+        return Err(AppError::NotFound);
+    }
+    Ok(account)
+}

@@ -8,7 +8,7 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::{parse_ids, visible_account};
+use super::{approved_account, parse_ids, visible_account};
 use crate::api::auth::Auth;
 use crate::api::entities::Account;
 use crate::api::pagination::PageParams;
@@ -22,7 +22,8 @@ use crate::state::AppState;
 /// Most ids `GET /api/v1/accounts` accepts (Mastodon's `DEFAULT_ACCOUNTS_LIMIT`).
 const MAX_INDEX_IDS: usize = 40;
 
-/// `GET /api/v1/accounts/:id`.
+/// `GET /api/v1/accounts/:id`: 404 for unknown, suspended and not yet confirmed or approved
+/// accounts.
 pub async fn show(
     State(state): State<AppState>,
     auth: Auth,
@@ -30,7 +31,7 @@ pub async fn show(
 ) -> AppResult<Json<Account>> {
     auth.viewer(&["read:accounts"])?;
     let mut h = state.db.read().await?;
-    let account = visible_account(h.conn(), &id).await?;
+    let account = approved_account(h.conn(), &id).await?;
     Ok(Json(hydrate::account(&state.config, &account)))
 }
 
@@ -42,7 +43,7 @@ pub struct IdsParams {
 }
 
 /// `GET /api/v1/accounts?id[]=…` (Mastodon 4.3): the accounts in the order asked for;
-/// unknown and suspended ones are left out.
+/// unknown, suspended and not yet confirmed or approved ones are left out.
 pub async fn index(
     State(state): State<AppState>,
     auth: Auth,
@@ -56,10 +57,11 @@ pub async fn index(
         )));
     }
     let mut h = state.db.read().await?;
+    let unapproved = accounts::unapproved_among(h.conn(), &ids).await?;
     let mut rows: HashMap<i64, _> = accounts::get_many(h.conn(), &ids)
         .await?
         .into_iter()
-        .filter(|a| a.suspended_at.is_none())
+        .filter(|a| a.suspended_at.is_none() && !unapproved.contains(&a.id))
         .map(|a| (a.id, a))
         .collect();
     Ok(Json(
@@ -78,7 +80,8 @@ pub struct LookupParams {
 }
 
 /// `GET /api/v1/accounts/lookup?acct=`: `user`, `@user` or `user@thisdomain`. Remote
-/// handles are unknown until federation resolves them: 404.
+/// handles are unknown until federation resolves them: 404, as are suspended accounts and
+/// local ones not confirmed or approved yet.
 pub async fn lookup(
     State(state): State<AppState>,
     auth: Auth,
@@ -97,7 +100,9 @@ pub async fn lookup(
     }
     let mut h = state.db.read().await?;
     match accounts::find_by_username(h.conn(), username, None).await? {
-        Some(a) if a.suspended_at.is_none() => Ok(Json(hydrate::account(&state.config, &a))),
+        Some(a) if a.suspended_at.is_none() && !accounts::is_unapproved(h.conn(), a.id).await? => {
+            Ok(Json(hydrate::account(&state.config, &a)))
+        }
         _ => Err(AppError::NotFound),
     }
 }

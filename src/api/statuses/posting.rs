@@ -279,11 +279,10 @@ pub async fn source(
     auth: Auth,
     Path(id): Path<String>,
 ) -> AppResult<Json<StatusSource>> {
-    let token = auth.app(&["read:statuses"])?;
-    let viewer = token.user.as_ref().map(|u| u.account.id);
+    let viewer = auth.user(&["read:statuses"])?.account.id;
     let id = path_id(&id)?;
     let mut h = state.db.read().await?;
-    let s = hydrate::visible_status(h.conn(), viewer, id)
+    let s = hydrate::visible_status(h.conn(), Some(viewer), id)
         .await?
         .ok_or(AppError::NotFound)?;
     Ok(Json(StatusSource {

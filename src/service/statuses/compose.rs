@@ -116,8 +116,9 @@ pub struct Rendered {
 }
 
 /// Renders `text` for `author_id`: resolves `@user` and `@user@this.domain` to local accounts
-/// (and `@user@other.domain` to accounts already known), leaving unknown or suspended ones and
-/// accounts the author blocks as plain text, and collects the hashtags.
+/// (and `@user@other.domain` to accounts already known), leaving unknown or suspended ones,
+/// local ones not confirmed or approved yet and accounts the author blocks as plain text, and
+/// collects the hashtags.
 pub async fn render(
     mut c: Conn<'_>,
     cfg: &Config,
@@ -143,6 +144,10 @@ pub async fn render(
         };
         found.push((key, account));
     }
+    // Local accounts not confirmed or approved yet cannot be mentioned (as in Mastodon).
+    let ids: Vec<i64> = found.iter().map(|(_, a)| a.id).collect();
+    let unapproved = accounts::unapproved_among(c.re(), &ids).await?;
+    found.retain(|(_, a)| !unapproved.contains(&a.id));
     let ids: Vec<i64> = found.iter().map(|(_, a)| a.id).collect();
     let blocked = follows::among(
         c.re(),

@@ -2,7 +2,7 @@
 //! bump counters, notify, and enqueue the fan-out, all in one transaction.
 
 use crate::db::accounts::{self, Account, Counter, User};
-use crate::db::statuses::{self, Status, interactions};
+use crate::db::statuses::{self, Status};
 use crate::db::{Conn, is_unique_violation};
 use crate::error::{AppError, AppResult};
 use crate::id::next_id;
@@ -187,10 +187,14 @@ pub async fn create(
     // Followers who asked to be told about new posts: not for direct posts, nor for replies
     // to other people (as Mastodon's feed insert decides).
     let replies_to_other = in_reply_to_account_id.is_some_and(|a| a != account.id);
+    // Done by a job, so an account with many subscribers posts as fast as any other.
     if counts_for_author(&row.visibility) && !replies_to_other {
-        for follower in interactions::followers_to_notify(tx.conn(), account.id, now).await? {
-            notify::notify(tx.conn(), follower, account.id, kind::STATUS, Some(id), id).await?;
-        }
+        jobs::enqueue(
+            tx.conn(),
+            &Job::NotifySubscribers { status_id: id },
+            jobs::PRIORITY_LOCAL,
+        )
+        .await?;
     }
     jobs::enqueue(
         tx.conn(),

@@ -17,6 +17,9 @@ use super::{counts_as_reply, counts_for_author};
 /// the boosters' counters are kept right.
 pub async fn delete(state: &AppState, account: &Account, id: i64) -> AppResult<entities::Status> {
     let mut tx = state.db.begin().await?;
+    // Locked first: a boost committed between the boosters' count below and the DELETE would
+    // be removed by the cascade without its booster's counter being decremented.
+    statuses::lock(tx.conn(), id).await?;
     let s = statuses::get(tx.conn(), id)
         .await?
         .filter(|s| s.account_id == account.id)

@@ -256,9 +256,11 @@ pub async fn unbookmark(state: &AppState, viewer: i64, id: i64) -> AppResult<()>
 }
 
 /// Pins status `id` to the viewer's profile: only one's own statuses, not boosts, not direct
-/// ones, and at most [`MAX_PINS`] (Mastodon's validation messages).
+/// ones, and at most [`MAX_PINS`] (Mastodon's validation messages). The viewer's account row
+/// is locked before the pins are counted, so concurrent pins cannot exceed the maximum.
 pub async fn pin(state: &AppState, viewer: i64, id: i64) -> AppResult<()> {
     let mut tx = state.db.begin().await?;
+    accounts::lock_rows(tx.conn(), &[viewer]).await?;
     let (s, _) = visible_target(tx.conn(), viewer, id).await?;
     if repo::is_pinned(tx.conn(), viewer, s.id).await? {
         return Ok(());

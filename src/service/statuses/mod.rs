@@ -55,3 +55,29 @@ impl From<sqlx::Error> for PostError {
         PostError::App(e.into())
     }
 }
+
+/// Tells followers who asked to be notified of the author's posts (the bell) about a new
+/// status. Runs as a job; idempotent, since notifications are unique per activity.
+pub async fn notify_subscribers(db: &crate::db::Db, status_id: i64) -> anyhow::Result<()> {
+    use crate::db::statuses::{self, interactions};
+    use crate::service::notify::{self, kind};
+    let mut tx = db.begin().await?;
+    let Some(status) = statuses::get(tx.conn(), status_id).await? else {
+        // Deleted before the job ran: nothing to announce.
+        return Ok(());
+    };
+    let now = crate::time::now_ms();
+    for follower in interactions::followers_to_notify(tx.conn(), status.account_id, now).await? {
+        notify::notify(
+            tx.conn(),
+            follower,
+            status.account_id,
+            kind::STATUS,
+            Some(status.id),
+            status.id,
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}

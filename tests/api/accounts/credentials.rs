@@ -404,3 +404,124 @@ async fn update_credentials_scopes() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn unlocking_approves_pending_follow_requests() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        let carol = app.user("carol").await;
+        let lock = |locked: bool| json!({ "locked": locked });
+        json(
+            patch_json(&app, UPDATE, Some(&bob.token), &lock(true)).await,
+            StatusCode::OK,
+        )
+        .await;
+        insert_status(
+            &app,
+            &bob.account_id,
+            NewStatus {
+                visibility: "private",
+                text: "for followers",
+                ..Default::default()
+            },
+        )
+        .await;
+        let v = act(&app, &alice, &bob, "follow").await;
+        assert_eq!(v["requested"], true);
+        let v = json(
+            app.post_json(
+                &format!("/api/v1/accounts/{}/follow", bob.account_id),
+                Some(&carol.token),
+                &json!({"reblogs": false}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(v["requested"], true);
+
+        // Other profile changes leave the requests pending.
+        json(
+            patch_json(
+                &app,
+                UPDATE,
+                Some(&bob.token),
+                &json!({"display_name": "Bob", "locked": true}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(counters(&app, &bob.account_id).await, (0, 0));
+
+        let v = json(
+            patch_json(&app, UPDATE, Some(&bob.token), &lock(false)).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(v["locked"], false);
+        assert_eq!(v["followers_count"], 2);
+        assert_eq!(v["source"]["follow_requests_count"], 0);
+        assert_eq!(counters(&app, &bob.account_id).await, (2, 0));
+        assert_eq!(counters(&app, &alice.account_id).await, (0, 1));
+        assert_eq!(counters(&app, &carol.account_id).await, (0, 1));
+        for who in [&alice, &carol] {
+            assert_eq!(
+                notifications(&app, &bob.account_id, &who.account_id, "follow").await,
+                1
+            );
+            assert_eq!(
+                notifications(&app, &bob.account_id, &who.account_id, "follow_request").await,
+                0
+            );
+            // The followers-only post is in the new followers' home feeds.
+            assert_eq!(
+                feed_entries(&app, &who.account_id, &bob.account_id).await,
+                1
+            );
+        }
+        let v = json(
+            app.get("/api/v1/follow_requests", Some(&bob.token)).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(v, json!([]));
+        // The follows keep the requests' options.
+        let r = json(
+            app.get(
+                &format!("/api/v1/accounts/relationships?id[]={}", bob.account_id),
+                Some(&carol.token),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(r[0]["following"], true);
+        assert_eq!(r[0]["showing_reblogs"], false);
+        let r = json(
+            app.get(
+                &format!("/api/v1/accounts/relationships?id[]={}", bob.account_id),
+                Some(&alice.token),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(r[0]["following"], true);
+        assert_eq!(r[0]["showing_reblogs"], true);
+
+        // Unlocking an unlocked account changes nothing; new follows are immediate.
+        json(
+            patch_json(&app, UPDATE, Some(&bob.token), &lock(false)).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(counters(&app, &bob.account_id).await, (2, 0));
+        let dave = app.user("dave").await;
+        let v = act(&app, &dave, &bob, "follow").await;
+        assert_eq!(v["following"], true);
+        assert_eq!(counters(&app, &bob.account_id).await, (3, 0));
+    })
+    .await;
+}

@@ -318,3 +318,220 @@ async fn familiar_followers() {
     })
     .await;
 }
+
+/// Creates a local user in a given confirmation/approval state; returns (account id, token).
+async fn user_in_state(
+    app: &TestApp,
+    name: &str,
+    confirmed: bool,
+    approved: bool,
+) -> (String, String) {
+    use woolly::service::accounts::{NewLocalAccount, create_local};
+    let created = create_local(
+        &app.state.db,
+        &app.state.config,
+        NewLocalAccount {
+            username: name.into(),
+            email: format!("{name}@example.com"),
+            password: "password123".into(),
+            role: "user".into(),
+            confirmed,
+            approved,
+            locale: "en".into(),
+            reason: None,
+            sign_up_ip: None,
+        },
+    )
+    .await
+    .unwrap();
+    let token = app
+        .token_for(created.user_id, "read write follow profile")
+        .await;
+    (created.account_id.to_string(), token)
+}
+
+#[tokio::test]
+async fn unconfirmed_and_unapproved_accounts_are_hidden() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let (pending_id, pending_token) = user_in_state(&app, "pendingpat", true, false).await;
+        let (unconfirmed_id, _) = user_in_state(&app, "unconfirmeduma", false, true).await;
+        let me = Some(alice.token.as_str());
+
+        for (id, name) in [
+            (&pending_id, "pendingpat"),
+            (&unconfirmed_id, "unconfirmeduma"),
+        ] {
+            for token in [me, None] {
+                let e = error(
+                    app.get(&format!("/api/v1/accounts/{id}"), token).await,
+                    StatusCode::NOT_FOUND,
+                )
+                .await;
+                assert_eq!(e["error"], "Record not found");
+                error(
+                    app.get(&format!("/api/v1/accounts/lookup?acct={name}"), token)
+                        .await,
+                    StatusCode::NOT_FOUND,
+                )
+                .await;
+            }
+            let v = json(
+                app.get(
+                    &format!("/api/v1/accounts?id[]={id}&id[]={}", alice.account_id),
+                    me,
+                )
+                .await,
+                StatusCode::OK,
+            )
+            .await;
+            assert_eq!(ids(&v), vec![alice.account_id.clone()]);
+            for q in [name, &name[..4]] {
+                let v = json(
+                    app.get(&format!("/api/v1/accounts/search?q={q}"), me).await,
+                    StatusCode::OK,
+                )
+                .await;
+                assert_eq!(v, json!([]), "{q}");
+                let v = json(
+                    app.get(&format!("/api/v2/search?q={q}&type=accounts"), me)
+                        .await,
+                    StatusCode::OK,
+                )
+                .await;
+                assert_eq!(v["accounts"], json!([]), "{q}");
+            }
+            for action in ["follow", "unfollow", "block", "unblock", "mute", "unmute"] {
+                error(
+                    app.post_empty(&format!("/api/v1/accounts/{id}/{action}"), me)
+                        .await,
+                    StatusCode::NOT_FOUND,
+                )
+                .await;
+            }
+            // Relationships are not filtered in Mastodon either (only suspended accounts).
+            let v = json(
+                app.get(&format!("/api/v1/accounts/relationships?id[]={id}"), me)
+                    .await,
+                StatusCode::OK,
+            )
+            .await;
+            assert_eq!(v[0]["following"], false);
+        }
+
+        // Mentions of them stay plain text and notify nobody.
+        let v = json(
+            app.post_json(
+                "/api/v1/statuses",
+                me,
+                &json!({"status": "hello @pendingpat and @unconfirmeduma"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(v["mentions"], json!([]));
+        assert!(!v["content"].as_str().unwrap().contains("<a"), "{v}");
+        assert_eq!(
+            notifications(&app, &pending_id, &alice.account_id, "mention").await,
+            0
+        );
+        // …and are not linked in a bio either.
+        let v = json(
+            patch_json(
+                &app,
+                "/api/v1/accounts/update_credentials",
+                me,
+                &json!({"note": "friend of @pendingpat"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(!v["note"].as_str().unwrap().contains("<a"), "{v}");
+
+        // The pending owner sees their own account only through verify_credentials, and only
+        // when the app says it can handle a non-functional login.
+        let v = error(
+            app.get("/api/v1/accounts/verify_credentials", Some(&pending_token))
+                .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        assert_eq!(v["error"], "Your login is currently pending approval");
+        let v = json(
+            app.get(
+                "/api/v1/accounts/verify_credentials?allow_nonfunctional=true",
+                Some(&pending_token),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_shape("GET /api/v1/accounts/verify_credentials 200", &v);
+        assert_eq!(v["id"], pending_id.as_str());
+        error(
+            app.get(
+                "/api/v1/accounts/verify_credentials?allow_nonfunctional=true",
+                None,
+            )
+            .await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+        error(
+            app.get(
+                &format!("/api/v1/accounts/{pending_id}"),
+                Some(&pending_token),
+            )
+            .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+
+        // Once approved, the account is visible, findable and mentionable.
+        exec(
+            &app,
+            "UPDATE users SET approved = TRUE WHERE account_id = $1",
+            &[pending_id.parse().unwrap()],
+        )
+        .await;
+        let v = json(
+            app.get(&format!("/api/v1/accounts/{pending_id}"), me).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(v["username"], "pendingpat");
+        let v = json(
+            app.get("/api/v1/accounts/lookup?acct=pendingpat", None)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(v["id"], pending_id.as_str());
+        let v = json(
+            app.get("/api/v1/accounts/search?q=pendingpat", me).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(ids(&v), vec![pending_id.clone()]);
+        let v = json(
+            app.post_json("/api/v1/statuses", me, &json!({"status": "hi @pendingpat"}))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(v["mentions"][0]["id"], pending_id.as_str());
+        assert_eq!(
+            notifications(&app, &pending_id, &alice.account_id, "mention").await,
+            1
+        );
+        json(
+            app.post_empty(&format!("/api/v1/accounts/{pending_id}/follow"), me)
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+    })
+    .await;
+}

@@ -379,6 +379,73 @@ async fn bookmark_and_unbookmark() {
 }
 
 #[tokio::test]
+async fn concurrent_pins_respect_the_maximum() {
+    each_backend(|app| async move {
+        let alice = member(&app, "alice").await;
+        let mut ids = Vec::new();
+        for i in 0..6 {
+            ids.push(num(say(&app, &alice, &format!("post {i}")).await["id"]
+                .as_str()
+                .unwrap()));
+        }
+        for id in &ids[..4] {
+            let (code, v) = act(
+                &app,
+                &format!("/api/v1/statuses/{id}/pin"),
+                Some(&alice.token),
+            )
+            .await;
+            assert_eq!(code, StatusCode::OK, "{v}");
+        }
+        // A fifth pin is being committed (holding the account row, as a pin does) while
+        // another pin request arrives: the request must wait for it and see five pins.
+        let alice_id = num(&alice.account_id);
+        let mut tx = app.state.db.begin().await.unwrap();
+        woolly::db::accounts::lock_rows(tx.conn(), &[alice_id])
+            .await
+            .unwrap();
+        woolly::db::statuses::interactions::insert_pin(
+            tx.conn(),
+            woolly::id::next_id(),
+            alice_id,
+            ids[4],
+            woolly::time::now_ms(),
+        )
+        .await
+        .unwrap();
+        let request = tokio::spawn(
+            app.req(
+                reqwest::Method::POST,
+                &format!("/api/v1/statuses/{}/pin", ids[5]),
+            )
+            .bearer_auth(&alice.token)
+            .send(),
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        tx.commit().await.unwrap();
+        let v = error(
+            request.await.unwrap().unwrap(),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        assert_eq!(
+            v["error"],
+            "Validation failed: You have already pinned the maximum number of posts"
+        );
+        assert_eq!(
+            scalar(
+                &app,
+                "SELECT count(*) FROM status_pins WHERE account_id = $1",
+                &[alice_id]
+            )
+            .await,
+            5
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn pin_rules_and_limit() {
     each_backend(|app| async move {
         let alice = member(&app, "alice").await;

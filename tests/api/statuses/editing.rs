@@ -365,6 +365,78 @@ async fn delete_returns_the_source_and_fixes_counters() {
 }
 
 #[tokio::test]
+async fn delete_racing_a_boost_keeps_the_boosters_count() {
+    each_backend(|app| async move {
+        let alice = member(&app, "alice").await;
+        let bob = member(&app, "bob").await;
+        let s = say(&app, &alice, "boost me").await;
+        let sid = num(s["id"].as_str().unwrap());
+        let before = statuses_count(&app, &bob).await;
+        // Bob's boost is being committed (its row inserted, his counter bumped) while Alice
+        // deletes the status.
+        let mut tx = app.state.db.begin().await.unwrap();
+        let boost_id = woolly::id::next_id();
+        let uri = format!("{}/users/bob/statuses/{boost_id}/activity", app.url);
+        woolly::db::statuses::insert(
+            tx.conn(),
+            &woolly::db::statuses::Status {
+                id: boost_id,
+                uri: uri.clone(),
+                url: Some(uri),
+                account_id: num(&bob.account_id),
+                text: String::new(),
+                content: String::new(),
+                spoiler_text: String::new(),
+                sensitive: false,
+                visibility: "public".into(),
+                language: None,
+                in_reply_to_id: None,
+                in_reply_to_account_id: None,
+                reblog_of_id: Some(sid),
+                conversation_id: None,
+                application_id: None,
+                local: true,
+                replies_count: 0,
+                reblogs_count: 0,
+                favourites_count: 0,
+                created_at: woolly::time::now_ms(),
+                edited_at: None,
+            },
+        )
+        .await
+        .unwrap();
+        woolly::db::accounts::bump(
+            tx.conn(),
+            num(&bob.account_id),
+            woolly::db::accounts::Counter::Statuses,
+            1,
+        )
+        .await
+        .unwrap();
+        let request = tokio::spawn(
+            app.req(Method::DELETE, &format!("/api/v1/statuses/{sid}"))
+                .bearer_auth(&alice.token)
+                .send(),
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        tx.commit().await.unwrap();
+        json(request.await.unwrap().unwrap(), StatusCode::OK).await;
+        // The boost went with the status, and so did its count.
+        assert_eq!(
+            scalar(
+                &app,
+                "SELECT count(*) FROM statuses WHERE id = $1",
+                &[boost_id]
+            )
+            .await,
+            0
+        );
+        assert_eq!(statuses_count(&app, &bob).await, before);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn own_boost_of_a_now_hidden_status_can_be_deleted() {
     each_backend(|app| async move {
         let alice = member(&app, "alice").await;

@@ -230,3 +230,73 @@ async fn blocks_hide_and_forbid() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn statuses_of_suspended_accounts_are_unavailable() {
+    each_backend(|app| async move {
+        let alice = member(&app, "alice").await;
+        let bob = member(&app, "bob").await;
+        let post = say(&app, &alice, "soon gone").await;
+        let id = post["id"].as_str().unwrap().to_owned();
+        let boost = json(
+            app.post_empty(&format!("/api/v1/statuses/{id}/reblog"), Some(&bob.token))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        let alice_id: i64 = alice.account_id.parse().unwrap();
+        exec(
+            &app,
+            "UPDATE accounts SET suspended_at = 1 WHERE id = $1",
+            &[alice_id],
+            &[],
+        )
+        .await;
+        for path in [
+            format!("/api/v1/statuses/{id}"),
+            format!("/api/v1/statuses/{}", boost["id"].as_str().unwrap()),
+        ] {
+            error(
+                app.get(&path, Some(&bob.token)).await,
+                StatusCode::NOT_FOUND,
+            )
+            .await;
+            error(app.get(&path, None).await, StatusCode::NOT_FOUND).await;
+        }
+        error(
+            app.post_empty(
+                &format!("/api/v1/statuses/{id}/favourite"),
+                Some(&bob.token),
+            )
+            .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        let public = json(
+            app.get("/api/v1/timelines/public", None).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert!(public.as_array().unwrap().is_empty(), "{public}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn source_needs_a_user_token() {
+    each_backend(|app| async move {
+        let alice = member(&app, "alice").await;
+        let post = say(&app, &alice, "my words").await;
+        let path = format!("/api/v1/statuses/{}/source", post["id"].as_str().unwrap());
+        let creds = crate::oauth::register_app(&app, "read", crate::oauth::CALLBACK).await;
+        let app_tok = crate::oauth::app_token(&app, &creds, "read").await;
+        error(
+            app.get(&path, Some(&app_tok)).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        let v = json(app.get(&path, Some(&alice.token)).await, StatusCode::OK).await;
+        assert_eq!(v["text"], "my words");
+    })
+    .await;
+}
