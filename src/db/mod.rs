@@ -197,7 +197,8 @@ impl Db {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(synchronous)
             .foreign_keys(true)
-            .pragma("cache_size", "-32000")
+            // 8 MiB of page cache per connection; the OS page cache is shared by all.
+            .pragma("cache_size", "-8000")
             .pragma("temp_store", "memory");
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
@@ -206,8 +207,11 @@ impl Db {
             .connect_with(base.clone())
             .await
             .with_context(|| format!("opening SQLite database {path}"))?;
+        // Reads are CPU-bound: more reader connections than twice the cores only add
+        // contention and page-cache memory.
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
         let reader = SqlitePoolOptions::new()
-            .max_connections(opts.max_connections.max(2))
+            .max_connections(opts.max_connections.clamp(2, (2 * cores).max(4)))
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(base.read_only(true).pragma("query_only", "true"))
             .await

@@ -258,11 +258,11 @@ pub async fn statuses(
         rows.insert(s.id, s);
     }
 
-    let visible: HashSet<i64> = if opts.check_visibility || viewer.is_some() {
+    let visible: HashSet<i64> = if opts.check_visibility {
         let all: Vec<&StatusRow> = rows.values().collect();
         let facts = VisibilityFacts::load(c.re(), viewer, &all).await?;
         rows.values()
-            .filter(|s| !opts.check_visibility || facts.can_see(s))
+            .filter(|s| facts.can_see(s))
             .map(|s| s.id)
             .collect()
     } else {
