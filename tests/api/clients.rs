@@ -16,27 +16,6 @@ fn mastodon_py_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-async fn create_user(app: &TestApp, username: &str) {
-    use woolly::service::accounts::{NewLocalAccount, create_local};
-    create_local(
-        &app.state.db,
-        &app.state.config,
-        NewLocalAccount {
-            username: username.into(),
-            email: format!("{username}@example.com"),
-            password: "password123".into(),
-            role: "user".into(),
-            confirmed: true,
-            approved: true,
-            locale: "en".into(),
-            reason: None,
-            sign_up_ip: None,
-        },
-    )
-    .await
-    .expect("create user");
-}
-
 #[tokio::test]
 async fn mastodon_py_conformance() {
     if !mastodon_py_available() {
@@ -50,8 +29,8 @@ async fn mastodon_py_conformance() {
         return;
     }
     each_backend(|app| async move {
-        create_user(&app, "alice").await;
-        create_user(&app, "bob").await;
+        app.local_account("alice").await;
+        app.local_account("bob").await;
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/clients/mastodon_py.py");
         let url = app.url.clone();
         let out = tokio::process::Command::new("python3")

@@ -299,8 +299,20 @@ impl TestApp {
 
     /// Creates a confirmed local user and a token with the given scopes.
     pub async fn user_with_scopes(&self, username: &str, scopes: &str) -> TestUser {
+        let created = self.local_account(username).await;
+        let token = self.token_for(created.user_id, scopes).await;
+        TestUser {
+            username: username.into(),
+            account_id: created.account_id.to_string(),
+            token,
+        }
+    }
+
+    /// Creates a confirmed, approved local account `username` with the e-mail address
+    /// `username@example.com` and the password `password123`, without a token.
+    pub async fn local_account(&self, username: &str) -> woolly::service::accounts::CreatedAccount {
         use woolly::service::accounts::{NewLocalAccount, create_local};
-        let created = create_local(
+        create_local(
             &self.state.db,
             &self.state.config,
             NewLocalAccount {
@@ -316,13 +328,7 @@ impl TestApp {
             },
         )
         .await
-        .expect("create user");
-        let token = self.token_for(created.user_id, scopes).await;
-        TestUser {
-            username: username.into(),
-            account_id: created.account_id.to_string(),
-            token,
-        }
+        .expect("create user")
     }
 
     /// Issues a token for an existing user id directly in the database.
