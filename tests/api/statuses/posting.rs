@@ -439,6 +439,8 @@ async fn status_notifications_reach_subscribed_followers() {
             "public",
         )
         .await;
+        // Subscriber notifications are sent by a background job.
+        app.run_jobs().await;
         assert_eq!(notifications(&app, &bell, "status").await, 2);
         assert_eq!(notifications(&app, &quiet, "status").await, 0);
         assert_eq!(notifications(&app, &bob, "status").await, 0);
