@@ -9,7 +9,7 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 
 use crate::crypto::sha256_hex;
-use crate::db::accounts::{self, Account, User};
+use crate::db::accounts::{Account, User};
 use crate::db::oauth;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -213,30 +213,33 @@ pub fn bearer_token_from(headers: &axum::http::HeaderMap, uri: &axum::http::Uri)
 }
 
 /// Resolves a bearer token to its row, user and account; `None` if invalid or revoked.
+/// A user token (the common case) costs one query; an application token a second one.
 pub async fn resolve_token(state: &AppState, raw: &str) -> AppResult<Option<Token>> {
     let hash = sha256_hex(raw);
     let mut h = state.db.read().await?;
-    let Some(row) = oauth::find_token(h.conn(), &hash).await? else {
-        return Ok(None);
-    };
-    let user = match row.user_id {
-        Some(uid) => {
-            let Some(user) = accounts::get_user(h.conn(), uid).await? else {
-                return Ok(None);
-            };
-            let Some(account) = accounts::get(h.conn(), user.account_id).await? else {
-                return Ok(None);
-            };
-            Some(CurrentUser { user, account })
-        }
-        None => None,
-    };
-    Ok(Some(Token {
-        id: row.id,
-        application_id: row.application_id,
-        scopes: parse_scopes(&row.scopes),
-        user,
-    }))
+    if let Some(row) = oauth::find_user_token(h.conn(), &hash).await? {
+        let user = row.user();
+        return Ok(Some(Token {
+            id: row.token_id,
+            application_id: row.token_application_id,
+            scopes: parse_scopes(&row.token_scopes),
+            user: Some(CurrentUser {
+                user,
+                account: row.account,
+            }),
+        }));
+    }
+    match oauth::find_token(h.conn(), &hash).await? {
+        // Application token (client_credentials): no user behind it.
+        Some(row) if row.user_id.is_none() => Ok(Some(Token {
+            id: row.id,
+            application_id: row.application_id,
+            scopes: parse_scopes(&row.scopes),
+            user: None,
+        })),
+        // Unknown, revoked, or a user token whose user is gone.
+        _ => Ok(None),
+    }
 }
 
 impl FromRequestParts<AppState> for Auth {

@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod follows;
+pub mod hydration;
 pub mod instance;
 pub mod jobs;
 pub mod markers;
@@ -133,6 +134,9 @@ pub enum Backend {
     Postgres,
 }
 
+/// PostgreSQL connections idle longer than this are pinged before use.
+const IDLE_PING_AFTER: Duration = Duration::from_secs(30);
+
 static SQLITE_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/sqlite");
 static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
@@ -168,6 +172,18 @@ impl Db {
             let pool = PgPoolOptions::new()
                 .max_connections(opts.max_connections)
                 .acquire_timeout(Duration::from_secs(10))
+                // sqlx pings every connection on checkout by default: a network round trip
+                // per request. Ping only connections that sat idle long enough for a
+                // server restart or a dropped socket to be plausible.
+                .test_before_acquire(false)
+                .before_acquire(|conn, meta| {
+                    Box::pin(async move {
+                        if meta.idle_for > IDLE_PING_AFTER {
+                            sqlx::Connection::ping(conn).await?;
+                        }
+                        Ok(true)
+                    })
+                })
                 .connect_with(o)
                 .await
                 .context("connecting to PostgreSQL")?;
@@ -200,7 +216,10 @@ impl Db {
             // 8 MiB of page cache per connection; the OS page cache is shared by all.
             .pragma("cache_size", "-8000")
             .pragma("temp_store", "memory");
+        // An embedded connection cannot drop: no liveness ping on checkout (sqlx's default
+        // would cost a round trip to the connection's worker thread per acquire).
         let writer = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
             .acquire_timeout(Duration::from_secs(30))
@@ -211,6 +230,7 @@ impl Db {
         // contention and page-cache memory.
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get()) as u32;
         let reader = SqlitePoolOptions::new()
+            .test_before_acquire(false)
             .max_connections(opts.max_connections.clamp(2, (2 * cores).max(4)))
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(base.read_only(true).pragma("query_only", "true"))

@@ -4,6 +4,7 @@
 use sqlx::FromRow;
 
 use super::Conn;
+use super::accounts::{ACCOUNT_COLUMNS, Account, User};
 use crate::with_conn;
 
 /// One row of `oauth_applications`.
@@ -173,6 +174,84 @@ pub async fn find_token(c: Conn<'_>, token_hash: &str) -> Result<Option<AccessTo
         "SELECT id, application_id, user_id, scopes, created_at FROM oauth_access_tokens \
          WHERE token_hash = $1 AND revoked_at IS NULL"
     )
+    .bind(token_hash)
+    .fetch_optional(c)
+    .await)
+}
+
+/// A live user token with its login and profile, as loaded on every authenticated request.
+#[derive(Debug, Clone, FromRow)]
+pub struct UserToken {
+    pub token_id: i64,
+    pub token_application_id: Option<i64>,
+    pub token_scopes: String,
+    pub u_id: i64,
+    pub u_email: String,
+    pub u_password_hash: String,
+    pub u_role: String,
+    pub u_confirmed_at: Option<i64>,
+    pub u_approved: bool,
+    pub u_disabled: bool,
+    pub u_otp_secret: Option<String>,
+    pub u_locale: String,
+    pub u_default_privacy: String,
+    pub u_default_sensitive: bool,
+    pub u_default_language: Option<String>,
+    pub u_created_at: i64,
+    #[sqlx(flatten)]
+    pub account: Account,
+}
+
+impl UserToken {
+    /// The login part of the row.
+    pub fn user(&self) -> User {
+        User {
+            id: self.u_id,
+            account_id: self.account.id,
+            email: self.u_email.clone(),
+            password_hash: self.u_password_hash.clone(),
+            role: self.u_role.clone(),
+            confirmed_at: self.u_confirmed_at,
+            approved: self.u_approved,
+            disabled: self.u_disabled,
+            otp_secret: self.u_otp_secret.clone(),
+            locale: self.u_locale.clone(),
+            default_privacy: self.u_default_privacy.clone(),
+            default_sensitive: self.u_default_sensitive,
+            default_language: self.u_default_language.clone(),
+            created_at: self.u_created_at,
+        }
+    }
+}
+
+/// The live user token with this digest, its user and account, in one query; `None` for
+/// unknown, revoked and application-only tokens (see [`find_token`]).
+pub async fn find_user_token(
+    c: Conn<'_>,
+    token_hash: &str,
+) -> Result<Option<UserToken>, sqlx::Error> {
+    static SQL: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let account_cols: Vec<String> = ACCOUNT_COLUMNS
+            .split(',')
+            .map(|c| format!("a.{}", c.trim()))
+            .collect();
+        format!(
+            "SELECT t.id AS token_id, t.application_id AS token_application_id, \
+             t.scopes AS token_scopes, u.id AS u_id, u.email AS u_email, \
+             u.password_hash AS u_password_hash, u.role AS u_role, \
+             u.confirmed_at AS u_confirmed_at, u.approved AS u_approved, \
+             u.disabled AS u_disabled, u.otp_secret AS u_otp_secret, u.locale AS u_locale, \
+             u.default_privacy AS u_default_privacy, u.default_sensitive AS u_default_sensitive, \
+             u.default_language AS u_default_language, u.created_at AS u_created_at, {} \
+             FROM oauth_access_tokens t JOIN users u ON u.id = t.user_id \
+             JOIN accounts a ON a.id = u.account_id \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+            account_cols.join(", ")
+        )
+    });
+    with_conn!(c, |c| sqlx::query_as::<_, UserToken>(sqlx::AssertSqlSafe(
+        SQL.as_str()
+    ))
     .bind(token_hash)
     .fetch_optional(c)
     .await)

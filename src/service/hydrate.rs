@@ -11,10 +11,10 @@ use crate::api::entities::{
 };
 use crate::config::Config;
 use crate::db::accounts::Account as AccountRow;
-use crate::db::follows::{self, Relation};
+use crate::db::hydration::{self, ViewerState, ViewerStateQuery};
 use crate::db::statuses::{self, Status as StatusRow};
 use crate::db::{Conn, accounts};
-use crate::time::{date, now_ms, rfc3339, rfc3339_midnight};
+use crate::time::{date, rfc3339, rfc3339_midnight};
 
 /// A profile field as stored in `accounts.fields` (JSON array).
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -133,56 +133,73 @@ pub async fn accounts_ordered(
 /// Whether `viewer` may see a status by `author`, with the viewer's relations precomputed.
 pub struct VisibilityFacts {
     viewer: Option<i64>,
-    following: HashSet<i64>,
-    blocked_by: HashSet<i64>,
-    mentioned: HashSet<i64>,
+    state: ViewerState,
+}
+
+/// Authors (other than the viewer) of `rows`, and whether any is followers-only, and the
+/// restricted (followers-only or direct) statuses of others: what visibility depends on.
+fn visibility_inputs(viewer: i64, rows: &[&StatusRow]) -> (Vec<i64>, bool, Vec<i64>) {
+    let authors: Vec<i64> = rows
+        .iter()
+        .map(|s| s.account_id)
+        .filter(|a| *a != viewer)
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let restricted: Vec<i64> = rows
+        .iter()
+        .filter(|s| s.account_id != viewer && matches!(s.visibility.as_str(), "private" | "direct"))
+        .map(|s| s.id)
+        .collect();
+    let need_following = rows
+        .iter()
+        .any(|s| s.account_id != viewer && s.visibility == "private");
+    (authors, need_following, restricted)
 }
 
 impl VisibilityFacts {
-    /// Loads what is needed to decide visibility of `rows` for `viewer`.
+    /// Loads what is needed to decide visibility of `rows` for `viewer` (one query).
     pub async fn load(
-        mut c: Conn<'_>,
+        c: Conn<'_>,
         viewer: Option<i64>,
         rows: &[&StatusRow],
     ) -> Result<Self, sqlx::Error> {
-        let mut facts = VisibilityFacts {
-            viewer,
-            following: HashSet::new(),
-            blocked_by: HashSet::new(),
-            mentioned: HashSet::new(),
+        let Some(v) = viewer else {
+            return Ok(VisibilityFacts {
+                viewer,
+                state: ViewerState::default(),
+            });
         };
-        let Some(v) = viewer else { return Ok(facts) };
-        let authors: Vec<i64> = rows
-            .iter()
-            .map(|s| s.account_id)
-            .filter(|a| *a != v)
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let restricted: Vec<i64> = rows
-            .iter()
-            .filter(|s| s.account_id != v && matches!(s.visibility.as_str(), "private" | "direct"))
-            .map(|s| s.id)
-            .collect();
-        let now = now_ms();
-        if rows.iter().any(|s| s.visibility == "private") {
-            facts.following = follows::among(c.re(), Relation::Following, v, &authors, now).await?;
-        }
-        facts.blocked_by = follows::among(c.re(), Relation::BlockedBy, v, &authors, now).await?;
-        facts.mentioned = statuses::mentioned_in(c.re(), v, &restricted).await?;
-        Ok(facts)
+        let (authors, need_following, restricted) = visibility_inputs(v, rows);
+        let state = hydration::viewer_state(
+            c,
+            &ViewerStateQuery {
+                viewer: v,
+                authors: &authors,
+                need_following,
+                restricted: &restricted,
+                ..Default::default()
+            },
+        )
+        .await?;
+        Ok(VisibilityFacts { viewer, state })
     }
 
     /// Mastodon's `StatusPolicy#show?`.
     pub fn can_see(&self, s: &StatusRow) -> bool {
-        if Some(s.account_id) == self.viewer {
-            return true;
-        }
-        match s.visibility.as_str() {
-            "direct" => self.mentioned.contains(&s.id),
-            "private" => self.following.contains(&s.account_id) || self.mentioned.contains(&s.id),
-            _ => !self.blocked_by.contains(&s.account_id),
-        }
+        can_see(self.viewer, &self.state, s)
+    }
+}
+
+/// Mastodon's `StatusPolicy#show?` over a loaded [`ViewerState`] (empty when anonymous).
+fn can_see(viewer: Option<i64>, st: &ViewerState, s: &StatusRow) -> bool {
+    if Some(s.account_id) == viewer {
+        return true;
+    }
+    match s.visibility.as_str() {
+        "direct" => st.mentioned.contains(&s.id),
+        "private" => st.following.contains(&s.account_id) || st.mentioned.contains(&s.id),
+        _ => !st.blocked_by.contains(&s.account_id),
     }
 }
 
@@ -244,34 +261,16 @@ pub async fn statuses(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut rows: HashMap<i64, StatusRow> = statuses::get_many(c.re(), ids)
-        .await?
-        .into_iter()
-        .map(|s| (s.id, s))
-        .collect();
-    let originals: Vec<i64> = rows
-        .values()
-        .filter_map(|s| s.reblog_of_id)
-        .filter(|o| !rows.contains_key(o))
-        .collect();
-    for s in statuses::get_many(c.re(), &originals).await? {
-        rows.insert(s.id, s);
+    let mut rows: HashMap<i64, StatusRow> = HashMap::with_capacity(ids.len() + 8);
+    let mut apps: HashMap<i64, (String, Option<String>)> = HashMap::new();
+    for r in hydration::statuses_with_originals(c.re(), ids).await? {
+        if let (Some(app_id), Some(name)) = (r.status.application_id, r.app_name) {
+            apps.insert(app_id, (name, r.app_website));
+        }
+        rows.insert(r.status.id, r.status);
     }
-
-    let visible: HashSet<i64> = if opts.check_visibility {
-        let all: Vec<&StatusRow> = rows.values().collect();
-        let facts = VisibilityFacts::load(c.re(), viewer, &all).await?;
-        rows.values()
-            .filter(|s| facts.can_see(s))
-            .map(|s| s.id)
-            .collect()
-    } else {
-        rows.keys().copied().collect()
-    };
-
     let all_ids: Vec<i64> = rows.keys().copied().collect();
-    let mentions = statuses::mentions_of(c.re(), &all_ids).await?;
-    let tags = statuses::tags_of(c.re(), &all_ids).await?;
+    let (mentions, tags) = hydration::mentions_and_tags(c.re(), &all_ids).await?;
     let mut account_ids: HashSet<i64> = rows.values().map(|s| s.account_id).collect();
     account_ids.extend(mentions.iter().map(|m| m.account_id));
     let account_ids: Vec<i64> = account_ids.into_iter().collect();
@@ -280,29 +279,50 @@ pub async fn statuses(
         .into_iter()
         .map(|a| (a.id, a))
         .collect();
-    let app_ids: Vec<i64> = rows
-        .values()
-        .filter_map(|s| s.application_id)
-        .collect::<HashSet<_>>()
-        .into_iter()
-        .collect();
-    let apps: HashMap<i64, (String, Option<String>)> = statuses::applications(c.re(), &app_ids)
-        .await?
-        .into_iter()
-        .map(|(id, n, w)| (id, (n, w)))
-        .collect();
-    let flags = match viewer {
+
+    // Visibility and the viewer's interaction flags, in one query.
+    let state = match viewer {
         Some(v) => {
+            let all: Vec<&StatusRow> = rows.values().collect();
+            let (authors, need_following, restricted) = if opts.check_visibility {
+                visibility_inputs(v, &all)
+            } else {
+                (Vec::new(), false, Vec::new())
+            };
             let conv: Vec<i64> = rows
                 .values()
                 .filter_map(|s| s.conversation_id)
                 .collect::<HashSet<_>>()
                 .into_iter()
                 .collect();
-            Some(statuses::viewer_flags(c.re(), v, &all_ids, &conv).await?)
+            Some(
+                hydration::viewer_state(
+                    c.re(),
+                    &ViewerStateQuery {
+                        viewer: v,
+                        authors: &authors,
+                        need_following,
+                        restricted: &restricted,
+                        flagged: &all_ids,
+                        conversations: &conv,
+                    },
+                )
+                .await?,
+            )
         }
         None => None,
     };
+    let visible: HashSet<i64> = if opts.check_visibility {
+        let empty = ViewerState::default();
+        let st = state.as_ref().unwrap_or(&empty);
+        rows.values()
+            .filter(|s| can_see(viewer, st, s))
+            .map(|s| s.id)
+            .collect()
+    } else {
+        rows.keys().copied().collect()
+    };
+    let flags = state.as_ref();
 
     let mut mentions_by: HashMap<i64, Vec<Mention>> = HashMap::new();
     for m in &mentions {
@@ -336,7 +356,7 @@ pub async fn statuses(
             .entry(author.id)
             .or_insert_with(|| account(cfg, author))
             .clone();
-        let f = flags.as_ref();
+        let f = flags;
         Some(entities::Status {
             id: s.id.to_string(),
             created_at: rfc3339(s.created_at),
