@@ -34,6 +34,11 @@ pub enum Job {
         /// The new status.
         status_id: i64,
     },
+    /// Mail a user a fresh link confirming their e-mail address.
+    SendConfirmation {
+        /// The user whose address awaits confirmation.
+        user_id: i64,
+    },
 }
 
 impl Job {
@@ -41,6 +46,7 @@ impl Job {
         match self {
             Job::FanOut { .. } => "fan_out",
             Job::NotifySubscribers { .. } => "notify_subscribers",
+            Job::SendConfirmation { .. } => "send_confirmation",
         }
     }
 }
@@ -71,6 +77,9 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
         }
         Job::NotifySubscribers { status_id } => {
             crate::service::statuses::notify_subscribers(&state.db, *status_id).await?;
+        }
+        Job::SendConfirmation { user_id } => {
+            crate::service::mail::send_confirmation(state, *user_id).await?;
         }
     }
     Ok(())

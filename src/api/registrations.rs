@@ -15,11 +15,11 @@ use crate::api::params::{Params, flex};
 use crate::config::Registrations;
 use crate::db::{accounts, oauth as repo};
 use crate::error::{AppError, AppResult, field_error};
+use crate::jobs::{self, Job};
 use crate::service::accounts::{
-    CreateError, NewLocalAccount, ValidationError, new_confirmation_token, prepare_local,
-    validate_email, validate_password, validate_username,
+    CreateError, NewLocalAccount, ValidationError, prepare_local, validate_email,
+    validate_password, validate_username,
 };
-use crate::service::mail;
 use crate::service::oauth::issue_token;
 use crate::state::AppState;
 use crate::time::now_ms;
@@ -235,10 +235,18 @@ async fn create(
         now_ms(),
     )
     .await?;
-    tx.commit().await?;
-    if let Some(ct) = created.confirmation_token {
-        mail::send_in_background(&state, mail::confirmation_mail(cfg, &email, &username, &ct));
+    if created.confirmation_token.is_some() {
+        jobs::enqueue(
+            tx.conn(),
+            &Job::SendConfirmation {
+                user_id: created.user_id,
+            },
+            jobs::PRIORITY_LOCAL,
+        )
+        .await?;
     }
+    tx.commit().await?;
+    state.wake_workers();
     Ok(issued.into())
 }
 
@@ -308,21 +316,15 @@ async fn resend_confirmation(
             })?;
     }
     // Every request sends a fresh link (valid for the confirmation window); earlier links
-    // stop working.
-    let (ct, digest) = new_confirmation_token();
-    repo::set_confirmation_token(tx.conn(), user_id, &digest, now).await?;
+    // stop working as soon as it is issued.
+    jobs::enqueue(
+        tx.conn(),
+        &Job::SendConfirmation { user_id },
+        jobs::PRIORITY_LOCAL,
+    )
+    .await?;
     tx.commit().await?;
-    if state.config.email_confirmation_required() {
-        mail::send_in_background(
-            &state,
-            mail::confirmation_mail(&state.config, &email, &current.account.username, &ct),
-        );
-    } else {
-        tracing::warn!(
-            user_id,
-            "confirmation e-mail requested but no SMTP server is configured"
-        );
-    }
+    state.wake_workers();
     Ok(Json(json!({})))
 }
 

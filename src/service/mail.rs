@@ -1,6 +1,7 @@
-//! Outgoing e-mail over SMTP (`smtp_url`), sent from a spawned task so that no request waits
-//! for the mail server. Failures are logged; the user can ask for the mail again
-//! (`POST /api/v1/emails/confirmations`).
+//! Outgoing e-mail over SMTP (`smtp_url`). A request that promises a mail enqueues a durable
+//! job ([`crate::jobs::Job::SendConfirmation`]) in its own transaction, so no request waits for
+//! the mail server and a crash or an unreachable server delays the mail instead of losing it
+//! (the job is retried with backoff).
 
 use std::time::Duration;
 
@@ -9,7 +10,10 @@ use lettre::message::{Mailbox, header::ContentType};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::Config;
+use crate::db::{accounts, oauth};
+use crate::service::accounts::new_confirmation_token;
 use crate::state::AppState;
+use crate::time::now_ms;
 
 /// How long one delivery attempt may take.
 const SMTP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -53,17 +57,36 @@ pub fn confirmation_mail(cfg: &Config, to: &str, username: &str, token: &str) ->
     }
 }
 
-/// Sends `mail` in the background; the outcome is logged.
-pub fn send_in_background(state: &AppState, mail: Mail) {
-    let cfg = state.config.clone();
-    tokio::spawn(async move {
-        match send(&cfg, &mail).await {
-            Ok(()) => tracing::info!(to = %mail.to, subject = %mail.subject, "e-mail sent"),
-            Err(e) => {
-                tracing::warn!(to = %mail.to, subject = %mail.subject, error = %format!("{e:#}"), "sending e-mail failed")
-            }
-        }
-    });
+/// Sends the confirmation e-mail for a user's current address with a fresh link (the job
+/// behind [`crate::jobs::Job::SendConfirmation`]). Each attempt stores a new token digest
+/// before sending, so a retried job never mails a link that does not work. Nothing is sent
+/// once the address is confirmed, or when the user is gone.
+pub async fn send_confirmation(state: &AppState, user_id: i64) -> anyhow::Result<()> {
+    let cfg = &state.config;
+    if !cfg.email_confirmation_required() {
+        tracing::warn!(
+            user_id,
+            "confirmation e-mail not sent: no SMTP server is configured"
+        );
+        return Ok(());
+    }
+    let mut tx = state.db.begin().await?;
+    let Some(user) = accounts::get_user(tx.conn(), user_id).await? else {
+        return Ok(());
+    };
+    if user.confirmed_at.is_some() {
+        return Ok(());
+    }
+    let Some(account) = accounts::get(tx.conn(), user.account_id).await? else {
+        return Ok(());
+    };
+    let (token, digest) = new_confirmation_token();
+    oauth::set_confirmation_token(tx.conn(), user_id, &digest, now_ms()).await?;
+    tx.commit().await?;
+    let mail = confirmation_mail(cfg, &user.email, &account.username, &token);
+    send(cfg, &mail).await?;
+    tracing::info!(user_id, subject = %mail.subject, "confirmation e-mail sent");
+    Ok(())
 }
 
 /// Sends `mail` through the configured SMTP server.
