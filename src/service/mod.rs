@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod follows;
 pub mod hydrate;
+pub mod instance_actor;
 pub mod mail;
 pub mod notify;
 pub mod oauth;
