@@ -7,12 +7,14 @@
 //! - [`db`]: all SQL, written once for both engines.
 //! - [`jobs`]: durable background work (fan-out now; federation and media later).
 
+pub mod activitypub;
 pub mod api;
 pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod federation;
 pub mod id;
 pub mod jobs;
 pub mod server;

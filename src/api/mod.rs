@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(crate::web::routes())
+        .merge(crate::activitypub::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(params::MAX_PARAMS_BODY))
         .layer(cors)
