@@ -17,26 +17,29 @@ use crate::service::text;
 /// Who asks for a federation document or public page.
 ///
 /// Today every request is anonymous. When incoming HTTP signatures are verified, a signed
-/// GET will carry the signing actor here, and [`may_see`] will let followers see
-/// followers-only statuses and mentioned accounts see direct ones (Mastodon's
-/// `StatusPolicy#show?` with `signed_request_account`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Requester {
-    _anonymous: (),
+/// GET will add a variant carrying the signing actor, and [`may_see`] (which must then
+/// handle it) will let followers see followers-only statuses and mentioned accounts see
+/// direct ones, as Mastodon's `StatusPolicy#show?` does with `signed_request_account`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Requester {
+    /// No (verified) signature: a browser, a crawler, or a server fetching unsigned.
+    Anonymous,
 }
 
 impl Requester {
     /// A request without a (verified) signature.
     pub fn anonymous() -> Requester {
-        Requester::default()
+        Requester::Anonymous
     }
 }
 
 /// Whether `requester` may see status `s` (whose author is known not to be suspended):
 /// public and unlisted statuses are for everyone; followers-only and direct statuses are
 /// never served to a request that does not prove who it is.
-pub fn may_see(_requester: &Requester, s: &Status) -> bool {
-    matches!(s.visibility.as_str(), "public" | "unlisted")
+pub fn may_see(requester: &Requester, s: &Status) -> bool {
+    match requester {
+        Requester::Anonymous => matches!(s.visibility.as_str(), "public" | "unlisted"),
+    }
 }
 
 /// A local account as the documents see it.
