@@ -93,6 +93,7 @@ pub async fn run() -> anyhow::Result<()> {
         Command::Migrate => {
             let db = open_db(&config).await?;
             db.migrate().await?;
+            crate::service::instance_actor::ensure(&db).await?;
             println!("Migrations applied ({:?}).", db.backend());
             Ok(())
         }

@@ -3,16 +3,21 @@
 //!
 //! Layers, from the edge inwards (see ARCHITECTURE.md):
 //! - [`api`] and [`web`]: HTTP (axum). Parse, authenticate, call services, render entities.
+//! - [`activitypub`]: the federation HTTP edge (axum): WebFinger, host-meta, and the
+//!   content-negotiated ActivityPub documents and public pages.
+//! - [`federation`]: ActivityPub without HTTP handlers (rendering local rows as documents).
 //! - [`service`]: business rules; one transaction per action; enqueue jobs.
 //! - [`db`]: all SQL, written once for both engines.
 //! - [`jobs`]: durable background work (fan-out now; federation and media later).
 
+pub mod activitypub;
 pub mod api;
 pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod federation;
 pub mod id;
 pub mod jobs;
 pub mod server;

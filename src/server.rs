@@ -73,6 +73,7 @@ pub fn start(state: AppState, listener: TcpListener, workers: usize) -> anyhow::
 pub async fn serve(config: Config) -> anyhow::Result<()> {
     let db = open_db(&config).await?;
     db.migrate().await?;
+    crate::service::instance_actor::ensure(&db).await?;
     let listener = TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("binding {}", config.listen))?;

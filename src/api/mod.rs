@@ -1,6 +1,6 @@
-//! The HTTP edge: the only layer that knows axum. One module per Mastodon API area, each
-//! exposing `routes()`; [`router`] merges them and adds the cross-cutting layers (client IP,
-//! rate limits, CORS, tracing, body limits).
+//! The client-API HTTP edge (axum, like `web` and `activitypub`). One module per Mastodon API
+//! area, each exposing `routes()`; [`router`] merges them with the web and federation routes
+//! and adds the cross-cutting layers (client IP, rate limits, CORS, tracing, body limits).
 
 pub mod accounts;
 pub mod apps;
@@ -64,6 +64,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(api)
         .merge(crate::web::routes())
+        .merge(crate::activitypub::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(params::MAX_PARAMS_BODY))
         .layer(cors)

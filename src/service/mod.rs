@@ -3,8 +3,10 @@
 //! jobs, and return domain rows; the API layer renders them.
 
 pub mod accounts;
+pub mod federation;
 pub mod follows;
 pub mod hydrate;
+pub mod instance_actor;
 pub mod mail;
 pub mod notify;
 pub mod oauth;

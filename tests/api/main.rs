@@ -5,6 +5,7 @@ mod accounts;
 mod cli;
 mod clients;
 mod common;
+mod federation;
 mod instance;
 mod journey;
 mod mailsink;

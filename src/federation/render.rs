@@ -1,0 +1,1002 @@
+//! Local rows as ActivityPub JSON-LD, shaped as Mastodon shapes them: the actor
+//! (`ActivityPub::ActorSerializer`), the instance actor, notes (`NoteSerializer`), their
+//! `Create`/`Announce` activities, the collections (outbox, followers, following, featured,
+//! featured tags, replies, likes, shares), and the discovery documents (WebFinger JRD,
+//! host-meta). Pure functions: the rows come in, `serde_json::Value`s go out.
+//!
+//! Like Mastodon, every document carries an `@context` naming only the extension terms its
+//! serializers use (`toot:`, `schema:`, `ostatus:`, `as:` extras …); receivers treat them as
+//! plain JSON with known keys, so the exact IRIs matter more than JSON-LD processing.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+
+use crate::db::accounts::Account;
+use crate::db::statuses::Status;
+
+/// The ActivityStreams namespace, the first entry of every `@context`.
+pub const ACTIVITYSTREAMS: &str = "https://www.w3.org/ns/activitystreams";
+/// The security vocabulary (`publicKey`, `publicKeyPem`, `owner`).
+pub const SECURITY: &str = "https://w3id.org/security/v1";
+/// The public collection (`as:Public`).
+pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+/// Mastodon's namespace for its extension terms.
+const TOOT: &str = "http://joinmastodon.org/ns#";
+/// How many of an author's own replies the first page of a Note's `replies` lists.
+pub const SELF_REPLIES_IN_NOTE: i64 = 5;
+
+/// Where this server's documents live.
+#[derive(Debug, Clone, Copy)]
+pub struct Site<'a> {
+    /// Base URL (`WOOLLY_URL`), without a trailing slash.
+    pub url: &'a str,
+    /// The domain used in handles (`host[:port]`).
+    pub domain: &'a str,
+}
+
+impl Site<'_> {
+    /// `{url}/@{username}`: the profile page of a local account.
+    pub fn profile_url(&self, username: &str) -> String {
+        format!("{}/@{username}", self.url)
+    }
+
+    /// `{url}/@{username}/{id}`: the page of a local status.
+    pub fn status_url(&self, username: &str, id: i64) -> String {
+        format!("{}/@{username}/{id}", self.url)
+    }
+
+    /// `{url}/inbox`: the shared inbox.
+    pub fn shared_inbox(&self) -> String {
+        format!("{}/inbox", self.url)
+    }
+
+    /// `{url}/actor`: the instance actor.
+    pub fn instance_actor(&self) -> String {
+        format!("{}/actor", self.url)
+    }
+
+    /// The instance actor's HTML page, as Mastodon advertises it.
+    pub fn instance_actor_page(&self) -> String {
+        format!("{}/about/more?instance_actor=true", self.url)
+    }
+
+    /// `{url}/tags/{name}`.
+    pub fn tag_url(&self, name: &str) -> String {
+        format!("{}/tags/{name}", self.url)
+    }
+}
+
+/// `{actor}#main-key`: the id of an actor's public key.
+pub fn key_id(actor_uri: &str) -> String {
+    format!("{actor_uri}#main-key")
+}
+
+/// Ruby's `Time#iso8601`: whole seconds, `Z`.
+pub fn iso8601(ms: i64) -> String {
+    DateTime::<Utc>::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+// ---------------------------------------------------------------------------------------------
+// @context
+
+/// An extension term group of Mastodon's context map (`ContextHelper::CONTEXT_EXTENSION_MAP`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Term {
+    ManuallyApprovesFollowers,
+    Sensitive,
+    Hashtag,
+    MovedTo,
+    AlsoKnownAs,
+    Emoji,
+    Featured,
+    PropertyValue,
+    AtomUri,
+    Conversation,
+    FocalPoint,
+    Blurhash,
+    Discoverable,
+    Indexable,
+    Memorial,
+    VotersCount,
+    Suspended,
+    AttributionDomains,
+    Quotes,
+    InteractionPolicies,
+}
+
+impl Term {
+    fn definitions(self) -> Value {
+        let id_ref = |id: &str| json!({ "@id": id, "@type": "@id" });
+        match self {
+            Term::ManuallyApprovesFollowers => {
+                json!({ "manuallyApprovesFollowers": "as:manuallyApprovesFollowers" })
+            }
+            Term::Sensitive => json!({ "sensitive": "as:sensitive" }),
+            Term::Hashtag => json!({ "Hashtag": "as:Hashtag" }),
+            Term::MovedTo => json!({ "movedTo": id_ref("as:movedTo") }),
+            Term::AlsoKnownAs => json!({ "alsoKnownAs": id_ref("as:alsoKnownAs") }),
+            Term::Emoji => json!({ "toot": TOOT, "Emoji": "toot:Emoji" }),
+            Term::Featured => json!({
+                "toot": TOOT,
+                "featured": id_ref("toot:featured"),
+                "featuredTags": id_ref("toot:featuredTags"),
+            }),
+            Term::PropertyValue => json!({
+                "schema": "http://schema.org#",
+                "PropertyValue": "schema:PropertyValue",
+                "value": "schema:value",
+            }),
+            Term::AtomUri => {
+                json!({ "ostatus": "http://ostatus.org#", "atomUri": "ostatus:atomUri" })
+            }
+            Term::Conversation => json!({
+                "ostatus": "http://ostatus.org#",
+                "inReplyToAtomUri": "ostatus:inReplyToAtomUri",
+                "conversation": "ostatus:conversation",
+            }),
+            Term::FocalPoint => json!({
+                "toot": TOOT,
+                "focalPoint": { "@container": "@list", "@id": "toot:focalPoint" },
+            }),
+            Term::Blurhash => json!({ "toot": TOOT, "blurhash": "toot:blurhash" }),
+            Term::Discoverable => json!({ "toot": TOOT, "discoverable": "toot:discoverable" }),
+            Term::Indexable => json!({ "toot": TOOT, "indexable": "toot:indexable" }),
+            Term::Memorial => json!({ "toot": TOOT, "memorial": "toot:memorial" }),
+            Term::VotersCount => json!({ "toot": TOOT, "votersCount": "toot:votersCount" }),
+            Term::Suspended => json!({ "toot": TOOT, "suspended": "toot:suspended" }),
+            Term::AttributionDomains => json!({
+                "toot": TOOT,
+                "attributionDomains": id_ref("toot:attributionDomains"),
+            }),
+            Term::Quotes => json!({
+                "quote": id_ref("https://w3id.org/fep/044f#quote"),
+                "quoteUri": "http://fedibird.com/ns#quoteUri",
+                "_misskey_quote": "https://misskey-hub.net/ns#_misskey_quote",
+                "quoteAuthorization": id_ref("https://w3id.org/fep/044f#quoteAuthorization"),
+            }),
+            Term::InteractionPolicies => json!({
+                "gts": "https://gotosocial.org/ns#",
+                "interactionPolicy": id_ref("gts:interactionPolicy"),
+                "canQuote": id_ref("gts:canQuote"),
+                "automaticApproval": id_ref("gts:automaticApproval"),
+                "manualApproval": id_ref("gts:manualApproval"),
+            }),
+        }
+    }
+}
+
+/// The `@context` of a document: ActivityStreams, optionally the security vocabulary, and the
+/// extension terms its parts use.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    security: bool,
+    terms: Vec<Term>,
+}
+
+/// The terms a Note always declares (`NoteSerializer.context_extensions`).
+const NOTE_TERMS: &[Term] = &[
+    Term::AtomUri,
+    Term::Conversation,
+    Term::Sensitive,
+    Term::VotersCount,
+    Term::Quotes,
+    Term::InteractionPolicies,
+];
+
+/// The terms an actor always declares (`ActorSerializer.context_extensions`).
+const ACTOR_TERMS: &[Term] = &[
+    Term::ManuallyApprovesFollowers,
+    Term::Featured,
+    Term::AlsoKnownAs,
+    Term::MovedTo,
+    Term::PropertyValue,
+    Term::Discoverable,
+    Term::Suspended,
+    Term::Memorial,
+    Term::Indexable,
+    Term::AttributionDomains,
+];
+
+impl Context {
+    /// Just ActivityStreams.
+    pub fn new() -> Context {
+        Context::default()
+    }
+
+    /// Adds the security vocabulary.
+    pub fn with_security(mut self) -> Context {
+        self.security = true;
+        self
+    }
+
+    /// Adds extension terms (each once).
+    pub fn with(mut self, terms: &[Term]) -> Context {
+        self.add(terms);
+        self
+    }
+
+    /// Adds extension terms in place (each once).
+    pub fn add(&mut self, terms: &[Term]) {
+        for t in terms {
+            if !self.terms.contains(t) {
+                self.terms.push(*t);
+            }
+        }
+    }
+
+    /// Merges another document's needs into this one (for collections of documents).
+    pub fn merge(&mut self, other: &Context) {
+        self.security |= other.security;
+        self.add(&other.terms);
+    }
+
+    /// The `@context` value: a string when nothing but ActivityStreams is used, else a list.
+    pub fn to_value(&self) -> Value {
+        let mut list = vec![Value::from(ACTIVITYSTREAMS)];
+        if self.security {
+            list.push(SECURITY.into());
+        }
+        let mut ext = Map::new();
+        for t in &self.terms {
+            if let Value::Object(defs) = t.definitions() {
+                ext.extend(defs);
+            }
+        }
+        if !ext.is_empty() {
+            list.push(Value::Object(ext));
+        }
+        if list.len() == 1 {
+            list.pop().unwrap_or_default()
+        } else {
+            Value::Array(list)
+        }
+    }
+}
+
+/// A document with its context: `{"@context": …, …fields}`.
+pub fn document(context: &Context, body: Value) -> Value {
+    let mut out = Map::new();
+    out.insert("@context".into(), context.to_value());
+    if let Value::Object(fields) = body {
+        out.extend(fields);
+    }
+    Value::Object(out)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Actors
+
+/// A profile field as stored in `accounts.fields` (only what the actor needs).
+#[derive(Debug, Deserialize)]
+struct Field {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    value: String,
+}
+
+/// `{type: Image, mediaType, url}` for an avatar or header URL.
+fn image(url: &str) -> Value {
+    let path = url
+        .split(['?', '#'])
+        .next()
+        .unwrap_or(url)
+        .to_ascii_lowercase();
+    let media_type = if path.ends_with(".png") {
+        "image/png"
+    } else if path.ends_with(".gif") {
+        "image/gif"
+    } else if path.ends_with(".webp") {
+        "image/webp"
+    } else if path.ends_with(".avif") {
+        "image/avif"
+    } else {
+        "image/jpeg"
+    };
+    json!({ "type": "Image", "mediaType": media_type, "url": url })
+}
+
+/// The actor document of a local account. `moved_to` is the uri of the account it moved to,
+/// if any; `tags` are the hashtags of its bio (Mastodon's account tags). A suspended account is rendered as Mastodon renders an unavailable one: the
+/// identity and key stay (so signatures still verify), the profile is emptied, and
+/// `suspended: true` is added.
+pub fn actor(site: Site<'_>, a: &Account, moved_to: Option<&str>, tags: &[TagParts]) -> Value {
+    let unavailable = a.suspended_at.is_some();
+    let mut ctx = Context::new().with_security().with(ACTOR_TERMS);
+    let id = a.uri.as_str();
+    let mut body = Map::new();
+    let mut put = |k: &str, v: Value| {
+        body.insert(k.to_owned(), v);
+    };
+    put("id", id.into());
+    put("type", if a.bot { "Service" } else { "Person" }.into());
+    put("following", format!("{id}/following").into());
+    put("followers", format!("{id}/followers").into());
+    put("inbox", format!("{id}/inbox").into());
+    put("outbox", format!("{id}/outbox").into());
+    put("featured", format!("{id}/collections/featured").into());
+    put("featuredTags", format!("{id}/collections/tags").into());
+    put("preferredUsername", a.username.as_str().into());
+    let name = if unavailable || a.display_name.is_empty() {
+        a.username.as_str()
+    } else {
+        a.display_name.as_str()
+    };
+    put("name", name.into());
+    put(
+        "summary",
+        if unavailable { "" } else { a.note.as_str() }.into(),
+    );
+    put("url", site.profile_url(&a.username).into());
+    put(
+        "manuallyApprovesFollowers",
+        (!unavailable && a.locked).into(),
+    );
+    put("discoverable", (!unavailable && a.discoverable).into());
+    put("indexable", (!unavailable && a.indexable).into());
+    put(
+        "published",
+        iso8601(a.created_at - a.created_at.rem_euclid(86_400_000)).into(),
+    );
+    put("memorial", false.into());
+    put(
+        "publicKey",
+        json!({ "id": key_id(id), "owner": id, "publicKeyPem": a.public_key_pem }),
+    );
+    let tags: Vec<Value> = if unavailable {
+        Vec::new()
+    } else {
+        tags.iter().map(|t| hashtag(site, t)).collect()
+    };
+    if !tags.is_empty() {
+        ctx.add(&[Term::Hashtag]);
+    }
+    put("tag", Value::Array(tags));
+    let attachment: Vec<Value> = if unavailable {
+        Vec::new()
+    } else {
+        serde_json::from_str::<Vec<Field>>(&a.fields)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|f| json!({ "type": "PropertyValue", "name": f.name, "value": f.value }))
+            .collect()
+    };
+    put("attachment", Value::Array(attachment));
+    put("endpoints", json!({ "sharedInbox": site.shared_inbox() }));
+    if !unavailable {
+        // Mastodon sends `icon`/`image` only for uploaded pictures; receivers then show their
+        // own placeholder rather than storing a copy of ours.
+        if let Some(url) = a.avatar_url.as_deref() {
+            put("icon", image(url));
+        }
+        if let Some(url) = a.header_url.as_deref() {
+            put("image", image(url));
+        }
+        if let Some(target) = moved_to {
+            put("movedTo", target.into());
+        }
+    }
+    if unavailable {
+        put("suspended", true.into());
+    }
+    if body.contains_key("icon") || body.contains_key("image") {
+        ctx.add(&[Term::FocalPoint]);
+    }
+    document(&ctx, Value::Object(body))
+}
+
+/// The instance actor (`/actor`), with the fields Mastodon's `InstanceActorsController`
+/// serves: an `Application` named after the domain that approves followers manually.
+pub fn instance_actor(site: Site<'_>, public_key_pem: &str) -> Value {
+    let id = site.instance_actor();
+    let ctx = Context::new().with_security().with(ACTOR_TERMS);
+    document(
+        &ctx,
+        json!({
+            "id": id,
+            "type": "Application",
+            "inbox": format!("{id}/inbox"),
+            "outbox": format!("{id}/outbox"),
+            "preferredUsername": site.domain,
+            "url": site.instance_actor_page(),
+            "manuallyApprovesFollowers": true,
+            "publicKey": { "id": key_id(&id), "owner": id, "publicKeyPem": public_key_pem },
+            "endpoints": { "sharedInbox": site.shared_inbox() },
+        }),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notes and activities
+
+/// A mentioned account, as a Note's `Mention` tag and audience need it.
+#[derive(Debug, Clone)]
+pub struct MentionParts {
+    /// The account's ActivityPub id.
+    pub uri: String,
+    /// `username` (local) or `username@domain`.
+    pub acct: String,
+}
+
+/// A hashtag of a status.
+#[derive(Debug, Clone)]
+pub struct TagParts {
+    /// Lower-cased name (URL path).
+    pub name: String,
+    /// The casing shown.
+    pub display_name: String,
+}
+
+/// A `Hashtag` tag.
+fn hashtag(site: Site<'_>, t: &TagParts) -> Value {
+    json!({
+        "type": "Hashtag",
+        "href": site.tag_url(&t.name),
+        "name": format!("#{}", t.display_name),
+    })
+}
+
+/// Everything a local status's Note is made from.
+#[derive(Debug, Clone)]
+pub struct NoteParts {
+    /// The status row (not a boost).
+    pub status: Status,
+    /// Its author (a local account).
+    pub author: Account,
+    /// The uri of the status it replies to.
+    pub in_reply_to: Option<String>,
+    /// Active mentions, in mention order.
+    pub mentions: Vec<MentionParts>,
+    /// Hashtags.
+    pub tags: Vec<TagParts>,
+    /// The first of the author's own public replies (see [`SELF_REPLIES_IN_NOTE`]).
+    pub self_replies: Vec<String>,
+}
+
+/// The followers collection of an account.
+fn followers_of(a: &Account) -> String {
+    a.followers_url
+        .clone()
+        .unwrap_or_else(|| format!("{}/followers", a.uri))
+}
+
+/// The primary audience of a status (`ActivityPub::TagManager#to`): public → as:Public;
+/// unlisted and followers-only → the author's followers; direct → the mentioned accounts.
+pub fn audience_to(visibility: &str, author: &Account, mentions: &[MentionParts]) -> Vec<String> {
+    match visibility {
+        "public" => vec![PUBLIC.to_owned()],
+        "unlisted" | "private" => vec![followers_of(author)],
+        _ => mentions.iter().map(|m| m.uri.clone()).collect(),
+    }
+}
+
+/// The secondary audience (`TagManager#cc`): for a boost, the boosted author first; public
+/// → followers; unlisted → as:Public; then, except for direct statuses, the mentioned
+/// accounts.
+pub fn audience_cc(
+    visibility: &str,
+    author: &Account,
+    mentions: &[MentionParts],
+    boosted_author: Option<&str>,
+) -> Vec<String> {
+    let mut cc = Vec::new();
+    if let Some(uri) = boosted_author {
+        cc.push(uri.to_owned());
+    }
+    match visibility {
+        "public" => cc.push(followers_of(author)),
+        "unlisted" => cc.push(PUBLIC.to_owned()),
+        _ => {}
+    }
+    if visibility != "direct" {
+        cc.extend(mentions.iter().map(|m| m.uri.clone()));
+    }
+    cc
+}
+
+/// Mastodon's OStatus conversation tag for a thread rooted at local status `root_id`:
+/// `tag:{domain},{date}:objectId={id}:objectType=Conversation`.
+pub fn conversation_tag(site: Site<'_>, root_id: i64) -> String {
+    let date = DateTime::<Utc>::from_timestamp_millis(root_id >> 16)
+        .unwrap_or_default()
+        .format("%Y-%m-%d");
+    format!(
+        "tag:{},{date}:objectId={root_id}:objectType=Conversation",
+        site.domain
+    )
+}
+
+/// The Note of a local status (without `@context`), and the context it needs.
+pub fn note(site: Site<'_>, p: &NoteParts) -> (Value, Context) {
+    let s = &p.status;
+    let mut ctx = Context::new().with(NOTE_TERMS);
+    let mut body = Map::new();
+    let mut put = |k: &str, v: Value| {
+        body.insert(k.to_owned(), v);
+    };
+    put("id", s.uri.as_str().into());
+    put("type", "Note".into());
+    put(
+        "summary",
+        if s.spoiler_text.is_empty() {
+            Value::Null
+        } else {
+            s.spoiler_text.as_str().into()
+        },
+    );
+    put("inReplyTo", p.in_reply_to.clone().into());
+    put("published", iso8601(s.created_at).into());
+    put(
+        "url",
+        s.url
+            .clone()
+            .unwrap_or_else(|| site.status_url(&p.author.username, s.id))
+            .into(),
+    );
+    put("attributedTo", p.author.uri.as_str().into());
+    put(
+        "to",
+        audience_to(&s.visibility, &p.author, &p.mentions).into(),
+    );
+    put(
+        "cc",
+        audience_cc(&s.visibility, &p.author, &p.mentions, None).into(),
+    );
+    put("sensitive", s.sensitive.into());
+    put("atomUri", s.uri.as_str().into());
+    put("inReplyToAtomUri", p.in_reply_to.clone().into());
+    put(
+        "conversation",
+        s.conversation_id.map(|c| conversation_tag(site, c)).into(),
+    );
+    put("content", s.content.as_str().into());
+    if let Some(lang) = s.language.as_deref().filter(|l| !l.is_empty()) {
+        put("contentMap", json!({ lang: s.content }));
+    }
+    if let Some(edited) = s.edited_at {
+        put("updated", iso8601(edited).into());
+    }
+    put("attachment", json!([]));
+    let mut tags: Vec<Value> = p
+        .mentions
+        .iter()
+        .map(|m| json!({ "type": "Mention", "href": m.uri, "name": format!("@{}", m.acct) }))
+        .collect();
+    tags.extend(p.tags.iter().map(|t| hashtag(site, t)));
+    if !p.tags.is_empty() {
+        ctx.add(&[Term::Hashtag]);
+    }
+    put("tag", Value::Array(tags));
+    let replies = format!("{}/replies", s.uri);
+    let next = match p.self_replies.is_empty() {
+        // Rails orders query parameters alphabetically.
+        true => format!("{replies}?only_other_accounts=true&page=true"),
+        false => format!("{replies}?min_id={}&page=true", last_self_reply_id(p)),
+    };
+    put(
+        "replies",
+        json!({
+            "id": replies,
+            "type": "Collection",
+            "first": {
+                "type": "CollectionPage",
+                "next": next,
+                "partOf": replies,
+                "items": p.self_replies,
+            },
+        }),
+    );
+    put(
+        "likes",
+        json!({ "id": format!("{}/likes", s.uri), "type": "Collection", "totalItems": s.favourites_count }),
+    );
+    put(
+        "shares",
+        json!({ "id": format!("{}/shares", s.uri), "type": "Collection", "totalItems": s.reblogs_count }),
+    );
+    let approved = match s.visibility.as_str() {
+        "public" | "unlisted" => PUBLIC.to_owned(),
+        _ => p.author.uri.clone(),
+    };
+    put(
+        "interactionPolicy",
+        json!({ "canQuote": { "automaticApproval": [approved] } }),
+    );
+    (Value::Object(body), ctx)
+}
+
+/// The id of the last self-reply listed, read back from its local uri (`…/statuses/{id}`).
+fn last_self_reply_id(p: &NoteParts) -> String {
+    p.self_replies
+        .last()
+        .and_then(|u| u.rsplit('/').next())
+        .unwrap_or("0")
+        .to_owned()
+}
+
+/// The `Create` activity of a local status (`{uri}/activity`), with its Note embedded.
+pub fn create(site: Site<'_>, p: &NoteParts) -> (Value, Context) {
+    let (object, ctx) = note(site, p);
+    let s = &p.status;
+    (
+        json!({
+            "id": format!("{}/activity", s.uri),
+            "type": "Create",
+            "actor": p.author.uri,
+            "published": iso8601(s.created_at),
+            "to": audience_to(&s.visibility, &p.author, &p.mentions),
+            "cc": audience_cc(&s.visibility, &p.author, &p.mentions, None),
+            "object": object,
+        }),
+        ctx,
+    )
+}
+
+/// What an `Announce` (a boost) is made from.
+#[derive(Debug, Clone)]
+pub struct BoostParts {
+    /// The boost's own row (`uri` is `{booster}/statuses/{id}/activity`).
+    pub status: Status,
+    /// The booster (a local account).
+    pub booster: Account,
+    /// The boosted status's uri.
+    pub object: String,
+    /// The boosted status's author's uri.
+    pub object_author: String,
+}
+
+/// The `Announce` activity of a boost; its object is the boosted status's uri.
+pub fn announce(p: &BoostParts) -> (Value, Context) {
+    let s = &p.status;
+    (
+        json!({
+            "id": s.uri,
+            "type": "Announce",
+            "actor": p.booster.uri,
+            "published": iso8601(s.created_at),
+            "to": audience_to(&s.visibility, &p.booster, &[]),
+            "cc": audience_cc(&s.visibility, &p.booster, &[], Some(&p.object_author)),
+            "object": p.object,
+        }),
+        Context::new(),
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Collections
+
+/// An `OrderedCollection` summary: `{id, type, totalItems, first?, last?}`.
+pub fn ordered_collection(
+    id: &str,
+    total: Option<i64>,
+    first: Option<String>,
+    last: Option<String>,
+) -> Value {
+    let mut body = Map::new();
+    body.insert("id".into(), id.into());
+    body.insert("type".into(), "OrderedCollection".into());
+    if let Some(n) = total {
+        body.insert("totalItems".into(), n.into());
+    }
+    if let Some(f) = first {
+        body.insert("first".into(), f.into());
+    }
+    if let Some(l) = last {
+        body.insert("last".into(), l.into());
+    }
+    Value::Object(body)
+}
+
+/// One page of an ordered collection.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// This page's URL.
+    pub id: String,
+    /// The collection's URL.
+    pub part_of: String,
+    /// `totalItems`, where Mastodon repeats it on pages.
+    pub total: Option<i64>,
+    /// The next (older) page.
+    pub next: Option<String>,
+    /// The previous (newer) page.
+    pub prev: Option<String>,
+    /// The items (documents or ids).
+    pub items: Vec<Value>,
+}
+
+/// An `OrderedCollectionPage`.
+pub fn ordered_page(p: Page) -> Value {
+    let mut body = Map::new();
+    body.insert("id".into(), p.id.into());
+    body.insert("type".into(), "OrderedCollectionPage".into());
+    if let Some(n) = p.total {
+        body.insert("totalItems".into(), n.into());
+    }
+    if let Some(n) = p.next {
+        body.insert("next".into(), n.into());
+    }
+    if let Some(n) = p.prev {
+        body.insert("prev".into(), n.into());
+    }
+    body.insert("partOf".into(), p.part_of.into());
+    body.insert("orderedItems".into(), Value::Array(p.items));
+    Value::Object(body)
+}
+
+/// An unordered `Collection` with inline items (featured tags) or just a count (likes,
+/// shares).
+pub fn collection(id: &str, total: i64, items: Option<Vec<Value>>) -> Value {
+    let mut body = Map::new();
+    body.insert("id".into(), id.into());
+    body.insert("type".into(), "Collection".into());
+    body.insert("totalItems".into(), total.into());
+    if let Some(items) = items {
+        body.insert("items".into(), Value::Array(items));
+    }
+    Value::Object(body)
+}
+
+/// A `CollectionPage` of a Note's replies (`RepliesController`).
+pub fn replies_page(id: &str, part_of: &str, next: Option<String>, items: Vec<Value>) -> Value {
+    let mut body = Map::new();
+    body.insert("id".into(), id.into());
+    body.insert("type".into(), "CollectionPage".into());
+    if let Some(n) = next {
+        body.insert("next".into(), n.into());
+    }
+    body.insert("partOf".into(), part_of.into());
+    body.insert("items".into(), Value::Array(items));
+    Value::Object(body)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Discovery
+
+/// The WebFinger JRD of a local account (`WebfingerSerializer`).
+pub fn webfinger_account(site: Site<'_>, a: &Account) -> Value {
+    let profile = site.profile_url(&a.username);
+    json!({
+        "subject": format!("acct:{}@{}", a.username, site.domain),
+        "aliases": [profile, a.uri],
+        "links": [
+            { "rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": profile },
+            { "rel": "self", "type": "application/activity+json", "href": a.uri },
+            subscribe_link(site),
+        ],
+    })
+}
+
+/// The WebFinger JRD of the instance actor (`acct:{domain}@{domain}`).
+pub fn webfinger_instance_actor(site: Site<'_>) -> Value {
+    let id = site.instance_actor();
+    json!({
+        "subject": format!("acct:{0}@{0}", site.domain),
+        "aliases": [id],
+        "links": [
+            { "rel": "http://webfinger.net/rel/profile-page", "type": "text/html", "href": site.instance_actor_page() },
+            { "rel": "self", "type": "application/activity+json", "href": id },
+            subscribe_link(site),
+        ],
+    })
+}
+
+fn subscribe_link(site: Site<'_>) -> Value {
+    json!({
+        "rel": "http://ostatus.org/schema/1.0/subscribe",
+        "template": format!("{}/authorize_interaction?uri={{uri}}", site.url),
+    })
+}
+
+/// The WebFinger URL template advertised by host-meta.
+fn webfinger_template(site: Site<'_>) -> String {
+    format!("{}/.well-known/webfinger?resource={{uri}}", site.url)
+}
+
+/// `/.well-known/host-meta` (XRD).
+pub fn host_meta_xml(site: Site<'_>) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+         <XRD xmlns=\"http://docs.oasis-open.org/ns/xri/xrd-1.0\">\n  \
+         <Link rel=\"lrdd\" template=\"{}\"/>\n</XRD>\n",
+        html_escape::encode_double_quoted_attribute(&webfinger_template(site))
+    )
+}
+
+/// `/.well-known/host-meta.json`.
+pub fn host_meta_json(site: Site<'_>) -> Value {
+    json!({ "links": [{ "rel": "lrdd", "template": webfinger_template(site) }] })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SITE: Site<'static> = Site {
+        url: "https://w.example",
+        domain: "w.example",
+    };
+
+    fn account() -> Account {
+        Account {
+            id: 1,
+            username: "alice".into(),
+            domain: None,
+            display_name: "Alice".into(),
+            note: "<p>hi</p>".into(),
+            note_source: "hi".into(),
+            fields: r#"[{"name":"Site","value":"<a href=\"https://a.example\">a.example</a>","value_source":"https://a.example"}]"#.into(),
+            locked: false,
+            bot: false,
+            discoverable: true,
+            indexable: false,
+            hide_collections: false,
+            avatar_url: None,
+            header_url: None,
+            uri: "https://w.example/users/alice".into(),
+            url: None,
+            inbox_url: None,
+            shared_inbox_url: None,
+            outbox_url: None,
+            followers_url: Some("https://w.example/users/alice/followers".into()),
+            following_url: None,
+            public_key_pem: "PEM".into(),
+            statuses_count: 0,
+            followers_count: 0,
+            following_count: 0,
+            last_status_at: None,
+            suspended_at: None,
+            moved_to_account_id: None,
+            created_at: 1_575_545_687_196,
+            updated_at: 1_575_545_687_196,
+        }
+    }
+
+    fn status(visibility: &str) -> Status {
+        Status {
+            id: 42,
+            uri: "https://w.example/users/alice/statuses/42".into(),
+            url: Some("https://w.example/@alice/42".into()),
+            account_id: 1,
+            text: "hi".into(),
+            content: "<p>hi</p>".into(),
+            spoiler_text: String::new(),
+            sensitive: false,
+            visibility: visibility.into(),
+            language: Some("en".into()),
+            in_reply_to_id: None,
+            in_reply_to_account_id: None,
+            reblog_of_id: None,
+            conversation_id: Some(42),
+            application_id: None,
+            local: true,
+            replies_count: 0,
+            reblogs_count: 0,
+            favourites_count: 0,
+            created_at: 1_575_545_687_196,
+            edited_at: None,
+        }
+    }
+
+    fn bob() -> MentionParts {
+        MentionParts {
+            uri: "https://b.example/users/bob".into(),
+            acct: "bob@b.example".into(),
+        }
+    }
+
+    #[test]
+    fn addressing_follows_visibility() {
+        let a = account();
+        let m = [bob()];
+        let f = "https://w.example/users/alice/followers";
+        let bob = "https://b.example/users/bob";
+        assert_eq!(audience_to("public", &a, &m), [PUBLIC]);
+        assert_eq!(audience_cc("public", &a, &m, None), [f, bob]);
+        assert_eq!(audience_to("unlisted", &a, &m), [f]);
+        assert_eq!(audience_cc("unlisted", &a, &m, None), [PUBLIC, bob]);
+        assert_eq!(audience_to("private", &a, &m), [f]);
+        assert_eq!(audience_cc("private", &a, &m, None), [bob]);
+        assert_eq!(audience_to("direct", &a, &m), [bob]);
+        assert!(audience_cc("direct", &a, &m, None).is_empty());
+        assert_eq!(audience_cc("public", &a, &[], Some(bob)), [bob, f]);
+    }
+
+    #[test]
+    fn actor_has_mastodons_keys_and_context() {
+        let v = actor(SITE, &account(), None, &[]);
+        assert_eq!(v["type"], "Person");
+        assert_eq!(v["published"], "2019-12-05T00:00:00Z");
+        assert_eq!(
+            v["publicKey"]["id"],
+            "https://w.example/users/alice#main-key"
+        );
+        assert_eq!(v["attachment"][0]["type"], "PropertyValue");
+        assert_eq!(v["endpoints"]["sharedInbox"], "https://w.example/inbox");
+        assert!(v.get("icon").is_none());
+        let ctx = &v["@context"];
+        assert_eq!(ctx[0], ACTIVITYSTREAMS);
+        assert_eq!(ctx[1], SECURITY);
+        assert_eq!(ctx[2]["schema"], "http://schema.org#");
+        assert_eq!(ctx[2]["toot"], TOOT);
+        assert_eq!(ctx[2]["featured"]["@type"], "@id");
+    }
+
+    #[test]
+    fn suspended_actor_is_emptied() {
+        let mut a = account();
+        a.suspended_at = Some(1);
+        a.locked = true;
+        let tags = [TagParts {
+            name: "x".into(),
+            display_name: "x".into(),
+        }];
+        let v = actor(SITE, &a, Some("https://x.example/users/a"), &tags);
+        assert_eq!(v["tag"], json!([]));
+        assert_eq!(v["suspended"], true);
+        assert_eq!(v["name"], "alice");
+        assert_eq!(v["summary"], "");
+        assert_eq!(v["manuallyApprovesFollowers"], false);
+        assert_eq!(v["attachment"], json!([]));
+        assert!(v.get("movedTo").is_none());
+        assert_eq!(v["publicKey"]["publicKeyPem"], "PEM");
+    }
+
+    #[test]
+    fn note_fields() {
+        let mut s = status("public");
+        s.spoiler_text = "cw".into();
+        s.edited_at = Some(1_575_545_700_000);
+        let p = NoteParts {
+            status: s,
+            author: account(),
+            in_reply_to: Some("https://b.example/notes/1".into()),
+            mentions: vec![bob()],
+            tags: vec![TagParts {
+                name: "rust".into(),
+                display_name: "Rust".into(),
+            }],
+            self_replies: vec!["https://w.example/users/alice/statuses/50".into()],
+        };
+        let (v, ctx) = note(SITE, &p);
+        assert_eq!(v["summary"], "cw");
+        assert_eq!(v["inReplyToAtomUri"], "https://b.example/notes/1");
+        assert_eq!(v["published"], "2019-12-05T11:34:47Z");
+        assert_eq!(v["updated"], "2019-12-05T11:35:00Z");
+        assert_eq!(v["contentMap"]["en"], "<p>hi</p>");
+        assert_eq!(v["tag"][0]["name"], "@bob@b.example");
+        assert_eq!(v["tag"][1]["href"], "https://w.example/tags/rust");
+        assert_eq!(v["tag"][1]["name"], "#Rust");
+        assert_eq!(
+            v["replies"]["first"]["next"],
+            "https://w.example/users/alice/statuses/42/replies?min_id=50&page=true"
+        );
+        assert_eq!(
+            v["conversation"],
+            format!(
+                "tag:w.example,{}:objectId=42:objectType=Conversation",
+                "1970-01-01"
+            )
+        );
+        let c = ctx.to_value();
+        assert_eq!(c[0], ACTIVITYSTREAMS);
+        assert_eq!(c[1]["Hashtag"], "as:Hashtag");
+        assert_eq!(c[1]["atomUri"], "ostatus:atomUri");
+        assert_eq!(c[1]["sensitive"], "as:sensitive");
+    }
+
+    #[test]
+    fn bare_context_is_a_string() {
+        assert_eq!(Context::new().to_value(), ACTIVITYSTREAMS);
+    }
+
+    #[test]
+    fn host_meta_escapes_the_template() {
+        let xml = host_meta_xml(SITE);
+        assert!(
+            xml.contains("template=\"https://w.example/.well-known/webfinger?resource={uri}\"")
+        );
+    }
+}

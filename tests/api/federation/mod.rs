@@ -1,0 +1,142 @@
+//! Federation discovery and documents: WebFinger, host-meta, actors, notes, activities and
+//! collections as ActivityPub JSON, and the HTML pages on the same URLs.
+
+mod actors;
+mod collections;
+mod discovery;
+mod statuses;
+
+use reqwest::header::HeaderMap;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+use woolly::db::Conn;
+use woolly::with_conn;
+
+use crate::common::*;
+
+/// What ActivityPub clients send.
+pub const AP: &str = "application/activity+json, application/ld+json; profile=\"https://www.w3.org/ns/activitystreams\"";
+/// What a browser sends.
+pub const BROWSER: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/// GETs a path (or an absolute URL) with an `Accept` header.
+pub async fn get_accept(app: &TestApp, path: &str, accept: &str) -> Response {
+    let url = if path.starts_with("http") {
+        path.to_owned()
+    } else {
+        format!("{}{path}", app.url)
+    };
+    app.client
+        .get(url)
+        .header("accept", accept)
+        .send()
+        .await
+        .expect("request")
+}
+
+/// GETs an ActivityPub document: (status, headers, JSON body or Null).
+pub async fn ap(app: &TestApp, path: &str) -> (StatusCode, HeaderMap, Value) {
+    let resp = get_accept(app, path, AP).await;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let text = resp.text().await.unwrap();
+    (
+        status,
+        headers,
+        serde_json::from_str(&text).unwrap_or(Value::Null),
+    )
+}
+
+/// GETs an ActivityPub document, asserting 200 and the ActivityPub content type.
+pub async fn ap_ok(app: &TestApp, path: &str) -> Value {
+    let (status, headers, body) = ap(app, path).await;
+    assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+    assert_eq!(
+        headers["content-type"], "application/activity+json; charset=utf-8",
+        "GET {path}"
+    );
+    body
+}
+
+/// GETs a page as a browser: (status, headers, body text).
+pub async fn page(app: &TestApp, path: &str) -> (StatusCode, HeaderMap, String) {
+    let resp = get_accept(app, path, BROWSER).await;
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    (status, headers, resp.text().await.unwrap())
+}
+
+/// Posts a status with `visibility` (and optional extra JSON fields), returning the entity.
+pub async fn post(app: &TestApp, user: &TestUser, text: &str, visibility: &str) -> Value {
+    post_with(
+        app,
+        user,
+        json!({ "status": text, "visibility": visibility }),
+    )
+    .await
+}
+
+/// Posts a status with a full JSON body.
+pub async fn post_with(app: &TestApp, user: &TestUser, body: Value) -> Value {
+    json(
+        app.post_json("/api/v1/statuses", Some(&user.token), &body)
+            .await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// `who` follows `target` through the API (counters kept).
+pub async fn follow(app: &TestApp, who: &TestUser, target: &TestUser) {
+    json(
+        app.post_empty(
+            &format!("/api/v1/accounts/{}/follow", target.account_id),
+            Some(&who.token),
+        )
+        .await,
+        StatusCode::OK,
+    )
+    .await;
+}
+
+/// Updates a user's profile through the API.
+pub async fn update_profile(app: &TestApp, user: &TestUser, body: Value) {
+    let resp = app
+        .req(Method::PATCH, "/api/v1/accounts/update_credentials")
+        .bearer_auth(&user.token)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    json(resp, StatusCode::OK).await;
+}
+
+/// Runs one statement with integer parameters directly on the database.
+pub async fn exec(app: &TestApp, sql: &str, ints: &[i64]) {
+    let mut tx = app.state.db.begin().await.unwrap();
+    let c: Conn<'_> = tx.conn();
+    with_conn!(c, |c| {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for i in ints {
+            q = q.bind(*i);
+        }
+        q.execute(&mut *c).await.map(|_| ())
+    })
+    .unwrap();
+    tx.commit().await.unwrap();
+}
+
+/// The numeric form of an entity id.
+pub fn num(v: &Value) -> i64 {
+    v.as_str().unwrap().parse().unwrap()
+}
+
+/// `{url}/users/{username}`.
+pub fn actor_uri(app: &TestApp, username: &str) -> String {
+    format!("{}/users/{username}", app.url)
+}
+
+/// The handle domain of a test server (`127.0.0.1:PORT`).
+pub fn domain(app: &TestApp) -> String {
+    app.state.domain.clone()
+}
