@@ -130,7 +130,7 @@ pub async fn documents(
         .await?
         .into_iter()
         .collect();
-    let mentions = statuses::mentions_of(c.re(), &note_ids).await?;
+    let (mentions, _) = crate::db::hydration::mentions_and_tags(c.re(), &note_ids).await?;
     let tags = repo::tags_of(c.re(), &note_ids).await?;
     let replies = repo::self_replies(c.re(), &note_ids, SELF_REPLIES_IN_NOTE).await?;
 
