@@ -120,6 +120,24 @@ async fn drop_schema(base: &str, schema: &str) {
     }
 }
 
+/// Runs `f` against two fresh servers on distinct loopback hosts (`127.0.0.2` and
+/// `127.0.0.3`), on every configured backend: two federating instances.
+pub async fn each_backend_pair<F, Fut>(f: F)
+where
+    F: Fn(TestApp, TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for backend in backends() {
+        let mut a = TestApp::spawn_at(backend, "127.0.0.2", |_| {}).await;
+        let mut b = TestApp::spawn_at(backend, "127.0.0.3", |_| {}).await;
+        let (ta, tb) = (a.teardown.take(), b.teardown.take());
+        f(a, b).await;
+        for t in [ta, tb].into_iter().flatten() {
+            t.run().await;
+        }
+    }
+}
+
 /// Drops schemas left behind by earlier test runs that crashed (older than an hour).
 async fn drop_stale_schemas(base: &str) {
     let Ok(Db::Postgres(pool)) = Db::connect(
@@ -164,8 +182,14 @@ impl TestApp {
 
     /// Starts a server on `backend`, letting `configure` adjust the configuration.
     pub async fn spawn_with(backend: Backend, configure: impl Fn(&mut Config)) -> TestApp {
+        Self::spawn_at(backend, "127.0.0.1", configure).await
+    }
+
+    /// Starts a server listening on `ip` (any loopback address, e.g. `127.0.0.2`), so that
+    /// several servers in one test have distinct hosts, as federated instances do.
+    pub async fn spawn_at(backend: Backend, ip: &str, configure: impl Fn(&mut Config)) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = TcpListener::bind(format!("{ip}:0")).await.expect("bind");
         let addr = listener.local_addr().unwrap();
         let mut config = Config {
             url: format!("http://{addr}"),
