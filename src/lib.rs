@@ -6,6 +6,7 @@
 //! - [`service`]: business rules; one transaction per action; enqueue jobs.
 //! - [`db`]: all SQL, written once for both engines.
 //! - [`jobs`]: durable background work (fan-out now; federation and media later).
+//! - [`federation`]: outbound HTTP, HTTP signatures and remote-HTML sanitizing (no axum).
 
 pub mod api;
 pub mod cli;
@@ -13,6 +14,7 @@ pub mod config;
 pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod federation;
 pub mod id;
 pub mod jobs;
 pub mod server;
