@@ -11,5 +11,7 @@
 //!   expects) and RFC 9421, over RSA keys in PEM.
 //! - [`sanitize`]: remote HTML reduced to Mastodon's allow-list.
 
+pub mod address;
+pub mod client;
 pub mod keys;
 pub mod signature;
