@@ -14,4 +14,5 @@
 pub mod address;
 pub mod client;
 pub mod keys;
+pub mod sanitize;
 pub mod signature;
