@@ -13,7 +13,8 @@
 //! - MathML (FEP-dc88) becomes its `application/x-tex` annotation (`$…$`, or `$$…$$` for
 //!   `display="block"`), else its `text/plain` annotation, else nothing;
 //! - the contents of `script style iframe noembed noframes noscript plaintext svg xmp` are
-//!   dropped; other elements are removed and their contents kept.
+//!   dropped; other elements are removed and their contents kept, block elements such as
+//!   `div` leaving a space on each side.
 //!
 //! Ammonia does the allow-list work (the security boundary); a second pass over its
 //! canonical output only applies the structural conversions above, and can only remove
@@ -59,6 +60,27 @@ const TAGS: &[&str] = &[
     "math",
     "semantics",
     "annotation",
+    // Replaced by spaces by the second pass (see `SPACED`):
+    "address",
+    "article",
+    "aside",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "footer",
+    "header",
+    "hgroup",
+    "hr",
+    "nav",
+    "section",
+];
+
+/// Removed block elements that leave a space on each side, so that words in neighbouring
+/// blocks stay apart (Sanitize's `whitespace_elements`, less those Mastodon keeps).
+const SPACED: &[&str] = &[
+    "address", "article", "aside", "dd", "div", "dl", "dt", "footer", "header", "hgroup", "hr",
+    "nav", "section",
 ];
 
 /// Elements removed together with their contents (Sanitize's `remove_contents` default).
@@ -239,6 +261,9 @@ fn restructure(html: &str) -> String {
             }),
             // Only ever inside `math`, which is handled above; never output.
             "semantics" | "annotation" => {}
+            spaced if SPACED.contains(&spaced) => {
+                out.push_str(if spaced == "hr" { "  " } else { " " })
+            }
             _ => out.push_str(tag),
         }
     }
@@ -415,9 +440,11 @@ mod tests {
             "<p><strong>Title</strong></p><p><strong>Sub</strong></p><p>text</p>"
         );
         assert_eq!(
-            clean("<div><section>a</section></div><table><tr><td>c</td></tr></table>"),
-            "ac"
+            clean("<div>a</div><div>b<hr>c</div><table><tr><td>d</td><td>e</td></tr></table>"),
+            " a  b  c de"
         );
+        assert_eq!(clean(r#"<div class="mention" onclick="x">t</div>"#), " t ");
+        assert_eq!(clean(r#"<a href="javascript:x"><div>t</div></a>"#), "t");
         assert_eq!(
             clean("<h2><a href=\"javascript:x\">t</a></h2>"),
             "<p><strong>t</strong></p>"
