@@ -60,6 +60,9 @@ pub enum SignatureError {
     /// RSA-PSS-SHA512.
     #[error("unsupported signature algorithm {0:?}")]
     UnsupportedAlgorithm(String),
+    /// The `Host` header names another server.
+    #[error("request addressed to another host")]
+    WrongHost,
     /// Something that must be signed is not covered by the signature.
     #[error("{0} must be signed")]
     NotCovered(&'static str),
@@ -102,6 +105,10 @@ pub struct IncomingRequest<'a> {
     /// Scheme of the public URL (`https` behind a TLS-terminating proxy); used by RFC 9421
     /// `@target-uri` and `@scheme`.
     pub scheme: &'a str,
+    /// This server's public host, with the port when not the default (`Config::domain()`).
+    /// The request's `Host` must name it: a signature made for another server's inbox must
+    /// not be replayable here.
+    pub host: &'a str,
     /// The request headers. Must contain `Host` (on HTTP/2, copy the `:authority` into it).
     pub headers: &'a HeaderMap,
     /// The raw body, before any parsing.
@@ -277,6 +284,27 @@ pub fn host_header(url: &url::Url) -> String {
     match url.port() {
         Some(port) => format!("{host}:{port}"),
         None => host.to_owned(),
+    }
+}
+
+/// Checks that the request's `Host` header is this server's host (case-insensitively, a
+/// default port ignored).
+pub(crate) fn check_host(req: &IncomingRequest<'_>) -> Result<(), SignatureError> {
+    let normalize = |host: &str| {
+        let host = host.trim().to_ascii_lowercase();
+        let default = if req.scheme.eq_ignore_ascii_case("https") {
+            ":443"
+        } else {
+            ":80"
+        };
+        host.strip_suffix(default)
+            .map(str::to_owned)
+            .unwrap_or(host)
+    };
+    if normalize(&header_value(req.headers, "host")?) == normalize(req.host) {
+        Ok(())
+    } else {
+        Err(SignatureError::WrongHost)
     }
 }
 
@@ -582,6 +610,8 @@ mod cavage {
         if needs_digest && !covers("digest") && !covers("content-digest") {
             return Err(SignatureError::NotCovered("digest"));
         }
+
+        check_host(req)?;
 
         // The body against its digest, before anything reads it.
         if covers("digest") {

@@ -170,6 +170,7 @@ async fn signed_get_of_an_activity() {
         method: &received.method,
         path_and_query: &received.path,
         scheme: "http",
+        host: base.trim_start_matches("http://"),
         headers: &received.headers,
         body: &received.body,
     };
@@ -274,6 +275,7 @@ async fn redirects_are_followed_and_rechecked() {
             method: &received.method,
             path_and_query: &received.path,
             scheme: "http",
+            host: base.trim_start_matches("http://"),
             headers: &received.headers,
             body: &received.body,
         };
@@ -386,6 +388,7 @@ async fn deliveries_are_signed_and_classified() {
         method: &received.method,
         path_and_query: &received.path,
         scheme: "http",
+        host: base.trim_start_matches("http://"),
         headers: &received.headers,
         body: &received.body,
     };

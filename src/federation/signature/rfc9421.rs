@@ -19,8 +19,8 @@ use sfv::{BareItem, Dictionary, Item, ListEntry};
 
 use super::{
     Algorithm, IncomingRequest, MAX_SIGNATURE_HEADER_BYTES, MAX_SIGNED_COMPONENTS, SignatureError,
-    SignatureScheme, SignedRequest, check_content_digest, check_digest_header, check_window,
-    header_value, unix_seconds,
+    SignatureScheme, SignedRequest, check_content_digest, check_digest_header, check_host,
+    check_window, header_value, unix_seconds,
 };
 
 /// Parses the first acceptable signature of `req`.
@@ -136,6 +136,8 @@ fn candidate(
     if needs_digest && !covers("content-digest") && !covers("digest") {
         return Err(SignatureError::NotCovered("content-digest"));
     }
+
+    check_host(req)?;
 
     // The body against its digest, then the time window.
     if covers("content-digest") {
@@ -310,6 +312,7 @@ mod tests {
             method,
             path_and_query: path,
             scheme: "https",
+            host: headers.get("host").unwrap().to_str().unwrap(),
             headers,
             body: BODY,
         }
@@ -460,6 +463,15 @@ mod tests {
         let h = base(ok, &[]);
         let req = request(&h, "POST", "/inbox");
         assert!(SignedRequest::parse(&req, at(1618884473)).is_ok());
+        // It must be addressed to us.
+        let elsewhere = IncomingRequest {
+            host: "other.example",
+            ..req
+        };
+        assert_eq!(
+            SignedRequest::parse(&elsewhere, at(1618884473)).unwrap_err(),
+            SignatureError::WrongHost
+        );
         // The body must match the digest.
         let tampered = IncomingRequest {
             body: b"{\"hello\": \"World\"}",
@@ -553,6 +565,7 @@ mod tests {
             method: "GET",
             path_and_query: "/users/a?page=true&q=a+b%20c",
             scheme: "https",
+            host: "example.com",
             headers: &h,
             body: b"",
         };

@@ -51,6 +51,7 @@ fn post<'a>(headers: &'a HeaderMap, path: &'a str) -> IncomingRequest<'a> {
         method: "POST",
         path_and_query: path,
         scheme: "https",
+        host: "local.example",
         headers,
         body: BODY,
     }
@@ -125,6 +126,7 @@ fn get_round_trip_with_port_and_query() {
         method: "GET",
         path_and_query: "/users/alice/outbox?page=true",
         scheme: "http",
+        host: "127.0.0.1:8080",
         headers: &h,
         body: b"",
     };
@@ -176,7 +178,7 @@ fn tampering_is_detected() {
         SignatureError::Invalid
     );
     for (name, value) in [
-        ("host", "evil.example"),
+        ("host", "LOCAL.example:443"),
         (
             "date",
             &httpdate::fmt_http_date(now() - Duration::from_secs(1))[..],
@@ -191,6 +193,13 @@ fn tampering_is_detected() {
             "{name}"
         );
     }
+    // Another host: refused whatever the signature (see `replay_to_another_host`).
+    let mut changed = h.clone();
+    changed.insert("host", HeaderValue::from_static("evil.example"));
+    assert_eq!(
+        SignedRequest::parse(&post(&changed, "/inbox"), now()).unwrap_err(),
+        SignatureError::WrongHost
+    );
     // A digest that is not base64, and one of an unsupported algorithm only.
     let mut bad = h.clone();
     bad.insert("digest", HeaderValue::from_static("SHA-256=!!!"));
@@ -493,5 +502,33 @@ fn digest_headers() {
             b"{\"hello\": \"world\"}\n"
         )
         .is_ok()
+    );
+}
+
+#[test]
+fn replay_to_another_host() {
+    // A delivery genuinely signed for other.example's inbox, replayed to us by other.example
+    // (with its Host header intact, or the Host rewritten to ours).
+    let h = signed_post("https://other.example/inbox", now());
+    assert!(
+        verify_request(
+            &IncomingRequest {
+                host: "other.example",
+                ..post(&h, "/inbox")
+            },
+            &public_key(),
+            now()
+        )
+        .is_ok()
+    );
+    assert_eq!(
+        SignedRequest::parse(&post(&h, "/inbox"), now()).unwrap_err(),
+        SignatureError::WrongHost
+    );
+    let mut rewritten = h.clone();
+    rewritten.insert("host", HeaderValue::from_static("local.example"));
+    assert_eq!(
+        verify_request(&post(&rewritten, "/inbox"), &public_key(), now()).unwrap_err(),
+        SignatureError::Invalid
     );
 }
