@@ -2,7 +2,7 @@
 //!
 //! The environment variable names are a public contract (see README): `WOOLLY_URL`,
 //! `WOOLLY_LISTEN`, `WOOLLY_DATABASE_URL`, `WOOLLY_DATA_DIR`, `WOOLLY_REGISTRATIONS`,
-//! `WOOLLY_TRUSTED_PROXIES`. Every key of the TOML file has the same name in lower case.
+//! `WOOLLY_TRUSTED_PROXIES`, `WOOLLY_ALLOW_PRIVATE_ADDRESSES`. Every key of the TOML file has the same name in lower case.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -69,6 +69,11 @@ pub struct Config {
     pub rate_limit_signups: u32,
     /// `synchronous` setting of SQLite: `normal` (default) or `full`. See ARCHITECTURE.md.
     pub sqlite_synchronous: String,
+    /// Whether outbound federation requests may reach loopback, private and other
+    /// special-purpose addresses, and use plain `http://`. Off by default; tests and local
+    /// development turn it on (`WOOLLY_ALLOW_PRIVATE_ADDRESSES=true`).
+    #[serde(default)]
+    pub allow_private_addresses: bool,
 }
 
 impl Default for Config {
@@ -91,6 +96,7 @@ impl Default for Config {
             rate_limit_requests: 300,
             rate_limit_signups: 5,
             sqlite_synchronous: "normal".into(),
+            allow_private_addresses: false,
         }
     }
 }

@@ -5,7 +5,8 @@
 //! - [`api`] and [`web`]: HTTP (axum). Parse, authenticate, call services, render entities.
 //! - [`activitypub`]: the federation HTTP edge (axum): WebFinger, host-meta, and the
 //!   content-negotiated ActivityPub documents and public pages.
-//! - [`federation`]: ActivityPub without HTTP handlers (rendering local rows as documents).
+//! - [`federation`]: ActivityPub without HTTP handlers: outbound HTTP, HTTP signatures,
+//!   remote-HTML sanitizing, rendering local rows as documents.
 //! - [`service`]: business rules; one transaction per action; enqueue jobs.
 //! - [`db`]: all SQL, written once for both engines.
 //! - [`jobs`]: durable background work (fan-out now; federation and media later).

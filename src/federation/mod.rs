@@ -1,1 +1,21 @@
+//! Federation with other ActivityPub servers, without HTTP-framework code (the axum edge is
+//! `crate::activitypub`).
+//!
+//! - [`client`]: the one outbound HTTP client. Every remote request goes through it: it
+//!   refuses special-purpose addresses (checked on the resolved addresses it connects to and
+//!   on IP literals, again on every redirect), caps bodies at 1 MiB and requests at 30 s,
+//!   and signs ActivityPub fetches and deliveries.
+//! - [`address`]: which IP addresses are globally reachable (the IANA special-purpose
+//!   registries).
+//! - [`signature`] and [`keys`]: HTTP signatures, draft-cavage (what Mastodon sends and
+//!   expects) and RFC 9421, over RSA keys in PEM.
+//! - [`sanitize`]: remote HTML reduced to Mastodon's allow-list.
+//! - [`render`]: local accounts and statuses as ActivityPub documents, as Mastodon renders
+//!   them.
+
+pub mod address;
+pub mod client;
+pub mod keys;
 pub mod render;
+pub mod sanitize;
+pub mod signature;

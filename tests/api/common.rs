@@ -195,6 +195,8 @@ impl TestApp {
             url: format!("http://{addr}"),
             listen: addr,
             data_dir: dir.path().to_path_buf(),
+            // Federation tests run several servers on loopback.
+            allow_private_addresses: true,
             ..Config::default()
         };
         let mut pg_schema = None;
