@@ -39,6 +39,11 @@ pub enum Job {
         /// The user whose address awaits confirmation.
         user_id: i64,
     },
+    /// Process an activity received by an inbox (`inbox_activities` row).
+    Inbox {
+        /// The stored activity.
+        id: i64,
+    },
 }
 
 impl Job {
@@ -47,6 +52,7 @@ impl Job {
             Job::FanOut { .. } => "fan_out",
             Job::NotifySubscribers { .. } => "notify_subscribers",
             Job::SendConfirmation { .. } => "send_confirmation",
+            Job::Inbox { .. } => "inbox",
         }
     }
 }
@@ -81,6 +87,7 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
         Job::SendConfirmation { user_id } => {
             crate::service::mail::send_confirmation(state, *user_id).await?;
         }
+        Job::Inbox { id } => crate::federation::inbox::process(state, *id).await?,
     }
     Ok(())
 }

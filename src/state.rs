@@ -1,13 +1,14 @@
 //! `AppState`: everything a request handler or a job needs, shared behind one `Arc`.
 
 use std::ops::Deref;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use tokio::sync::Notify;
 
 use crate::api::ratelimit::RateLimiter;
 use crate::config::Config;
 use crate::db::Db;
+use crate::federation::client::{FedClient, FetchError};
 
 /// Shared server state; cheap to clone.
 #[derive(Clone)]
@@ -25,6 +26,8 @@ pub struct Inner {
     pub jobs_notify: Notify,
     /// Request counters for rate limiting.
     pub rate_limiter: RateLimiter,
+    /// The outbound federation client, built on first use (see [`AppState::fed_client`]).
+    fed_client: OnceLock<FedClient>,
 }
 
 impl AppState {
@@ -36,8 +39,21 @@ impl AppState {
             db,
             jobs_notify: Notify::new(),
             rate_limiter: RateLimiter::new(),
+            fed_client: OnceLock::new(),
             config,
         }))
+    }
+}
+
+impl AppState {
+    /// The one outbound HTTP client for federation (shared connection pools), built from the
+    /// configuration the first time it is needed.
+    pub fn fed_client(&self) -> Result<FedClient, FetchError> {
+        if let Some(client) = self.fed_client.get() {
+            return Ok(client.clone());
+        }
+        let client = FedClient::new(&self.config)?;
+        Ok(self.fed_client.get_or_init(|| client).clone())
     }
 }
 

@@ -8,6 +8,7 @@
 //! followers-only and direct statuses are never served to an unsigned request).
 
 pub mod actors;
+pub mod inbox;
 pub mod negotiate;
 pub mod pages;
 pub mod statuses;
@@ -16,7 +17,7 @@ pub mod webfinger;
 use axum::Router;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 
 use crate::federation::render::Site;
@@ -34,6 +35,9 @@ pub fn routes() -> Router<AppState> {
             "/.well-known/host-meta.json",
             get(webfinger::host_meta_json),
         )
+        .route("/inbox", post(inbox::shared))
+        .route("/actor/inbox", post(inbox::instance_actor))
+        .route("/users/{username}/inbox", post(inbox::user))
         .route("/actor", get(actors::instance_actor))
         .route("/actor/outbox", get(actors::instance_actor_outbox))
         .route("/users/{username}", get(actors::actor))

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod federation;
 pub mod follows;
 pub mod hydration;
+pub mod inbox;
 pub mod instance;
 pub mod jobs;
 pub mod markers;

@@ -12,10 +12,17 @@
 //! - [`sanitize`]: remote HTML reduced to Mastodon's allow-list.
 //! - [`render`]: local accounts and statuses as ActivityPub documents, as Mastodon renders
 //!   them.
+//! - [`vocab`]: tolerant reading of ActivityStreams JSON, origins, addressing → visibility.
+//! - [`resolve`]: remote actors, keys (cached in their rows), WebFinger and objects, fetched
+//!   from their origin.
+//! - [`inbox`]: processing received activities, one module per kind.
 
 pub mod address;
 pub mod client;
+pub mod inbox;
 pub mod keys;
 pub mod render;
+pub mod resolve;
 pub mod sanitize;
 pub mod signature;
+pub mod vocab;

@@ -99,7 +99,7 @@ pub async fn follow(
             }
             FollowOutcome::Requested
         } else {
-            establish(tx.conn(), &row, true).await?;
+            establish(tx.conn(), &row, true, true).await?;
             FollowOutcome::Following
         }
     };
@@ -107,26 +107,30 @@ pub async fn follow(
     Ok(outcome)
 }
 
-/// Inserts a follow with its side effects (counters, `follow` notification, and the
-/// follower's home feed when `merge_feed`). Returns whether it was new.
-async fn establish(
+/// Inserts a follow with its side effects (counters, `follow` notification when
+/// `notify_target` — the target is local —, and the follower's home feed when `merge_feed`).
+/// Returns whether it was new.
+pub(crate) async fn establish(
     mut c: Conn<'_>,
     row: &FollowRow,
     merge_feed: bool,
+    notify_target: bool,
 ) -> Result<bool, sqlx::Error> {
     if !follows::insert_edge(c.re(), Edge::Follow, row).await? {
         return Ok(false);
     }
     bump_pair(c.re(), row.account_id, row.target_account_id, 1).await?;
-    notify::notify(
-        c.re(),
-        row.target_account_id,
-        row.account_id,
-        kind::FOLLOW,
-        None,
-        row.id,
-    )
-    .await?;
+    if notify_target {
+        notify::notify(
+            c.re(),
+            row.target_account_id,
+            row.account_id,
+            kind::FOLLOW,
+            None,
+            row.id,
+        )
+        .await?;
+    }
     if merge_feed {
         timelines::merge_author_into_home(
             c,
@@ -217,8 +221,8 @@ pub async fn authorize_request(db: &Db, owner: &Account, requester_id: i64) -> A
 /// Turns the pending request `requester_id` → `owner_id` into a follow with the request's
 /// options (counters, `follow` notification, the requester's home feed), removing the request
 /// and its notification. Both accounts' rows must be locked. Returns whether there was a
-/// request.
-async fn authorize_locked(
+/// request. The owner may be remote (their server accepted a local account's request).
+pub(crate) async fn authorize_locked(
     mut c: Conn<'_>,
     owner_id: i64,
     requester_id: i64,
@@ -230,13 +234,16 @@ async fn authorize_locked(
     follows::delete_edge(c.re(), Edge::Request, requester_id, owner_id).await?;
     notifications::delete_for_activity(c.re(), owner_id, kind::FOLLOW_REQUEST, request.id).await?;
     let requester = accounts::get(c.re(), requester_id).await?;
+    let owner_local = accounts::get(c.re(), owner_id)
+        .await?
+        .is_some_and(|o| o.is_local());
     if let Some(r) = requester.filter(|r| r.suspended_at.is_none()) {
         let row = FollowRow {
             id: next_id(),
             created_at: now_ms(),
             ..request
         };
-        establish(c, &row, r.is_local()).await?;
+        establish(c, &row, r.is_local(), owner_local).await?;
     }
     Ok(true)
 }

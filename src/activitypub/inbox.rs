@@ -1,0 +1,200 @@
+//! The inboxes: `POST /inbox` (shared), `/users/:username/inbox` and `/actor/inbox`.
+//!
+//! A delivery is accepted (202) only once it is durably stored, and only after:
+//! 1. the raw body was read within 1 MiB (413 beyond);
+//! 2. the signature was parsed and checked against the raw body (`Digest`/`Content-Digest`,
+//!    required signed headers, `Host`, time window) — no JSON parsed yet;
+//! 3. the body was scanned for nesting deeper than `vocab::MAX_JSON_DEPTH` (400);
+//! 4. the signing key was found (the stored actor row, or the actor fetched) and the
+//!    signature verified with it — refetching the actor once, rate-limited, when the stored
+//!    key fails (key rotation);
+//! 5. the activity's `actor` was found to be the key's owner (401 otherwise).
+//!
+//! The activity is then stored once per activity id (redeliveries are no-ops that still
+//! answer 202) together with the job that processes it (`federation::inbox::process`).
+
+use std::time::SystemTime;
+
+use axum::body::Body;
+use axum::extract::{OriginalUri, Path, State};
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+
+use super::json_error;
+use crate::db::{accounts, inbox as repo};
+use crate::federation::client::FetchError;
+use crate::federation::inbox::{actor_of, dedup_key};
+use crate::federation::keys::PublicKey;
+use crate::federation::resolve::{ResolveError, Resolver};
+use crate::federation::signature::{IncomingRequest, SignedRequest};
+use crate::federation::vocab::{self, MAX_JSON_DEPTH};
+use crate::id::next_id;
+use crate::jobs::{self, Job};
+use crate::state::AppState;
+use crate::time::now_ms;
+
+/// Largest activity accepted.
+pub const MAX_ACTIVITY_BYTES: usize = 1024 * 1024;
+
+/// `POST /inbox`.
+pub async fn shared(
+    State(state): State<AppState>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    receive(&state, &method, &uri, &headers, body).await
+}
+
+/// `POST /actor/inbox`: the instance actor's inbox (same handling as the shared inbox).
+pub async fn instance_actor(
+    State(state): State<AppState>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    receive(&state, &method, &uri, &headers, body).await
+}
+
+/// `POST /users/:username/inbox`: 404 for an account that does not exist here.
+pub async fn user(
+    State(state): State<AppState>,
+    Path(username): Path<String>,
+    method: Method,
+    OriginalUri(uri): OriginalUri,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let exists = match state.db.read().await {
+        Ok(mut h) => accounts::find_by_username(h.conn(), &username, None).await,
+        Err(e) => Err(e),
+    };
+    match exists {
+        Ok(Some(_)) => receive(&state, &method, &uri, &headers, body).await,
+        Ok(None) => super::not_found_json(),
+        Err(e) => internal(e.into()),
+    }
+}
+
+fn unauthorized(msg: &str) -> Response {
+    json_error(StatusCode::UNAUTHORIZED, msg)
+}
+
+fn internal(e: anyhow::Error) -> Response {
+    tracing::error!(error = %format!("{e:#}"), "inbox");
+    json_error(StatusCode::INTERNAL_SERVER_ERROR, "Internal server error")
+}
+
+/// Whether the (still unverified) body is the actor deleting itself: such a Delete from an
+/// actor whose document is gone is acknowledged without anything to do, as Mastodon does.
+fn is_self_delete(body: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(body).is_ok_and(|v| {
+        vocab::type_of(&v) == "Delete"
+            && actor_of(&v).is_some()
+            && v.get("object").and_then(vocab::id_of) == actor_of(&v)
+    })
+}
+
+async fn receive(
+    state: &AppState,
+    method: &Method,
+    uri: &axum::http::Uri,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
+    let Ok(body) = axum::body::to_bytes(body, MAX_ACTIVITY_BYTES).await else {
+        return json_error(StatusCode::PAYLOAD_TOO_LARGE, "Payload too large");
+    };
+    let scheme = if state.config.url.starts_with("https://") {
+        "https"
+    } else {
+        "http"
+    };
+    let path_and_query = uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+    let request = IncomingRequest {
+        method: method.as_str(),
+        path_and_query,
+        scheme,
+        host: &state.domain,
+        headers,
+        body: &body,
+    };
+    let signed = match SignedRequest::parse(&request, SystemTime::now()) {
+        Ok(s) => s,
+        Err(e) => return unauthorized(&format!("Invalid signature: {e}")),
+    };
+    if vocab::nests_deeper_than(&body, MAX_JSON_DEPTH) {
+        return json_error(StatusCode::BAD_REQUEST, "Activity nests too deeply");
+    }
+    let resolver = match Resolver::new(state) {
+        Ok(r) => r,
+        Err(e) => return internal(e.into()),
+    };
+    let key_id = signed.key_id().to_owned();
+    let key = match resolver.key(&key_id).await {
+        Ok(k) => k,
+        Err(ResolveError::Fetch(FetchError::Status(s)))
+            if matches!(s.as_u16(), 404 | 410) && is_self_delete(&body) =>
+        {
+            return StatusCode::ACCEPTED.into_response();
+        }
+        Err(e) if matches!(e, ResolveError::Db(_) | ResolveError::Internal(_)) => {
+            return internal(e.into());
+        }
+        Err(e) => return unauthorized(&format!("Could not resolve the signing key: {e}")),
+    };
+    let verified = PublicKey::from_pem(&key.public_key_pem)
+        .ok()
+        .is_some_and(|pk| signed.verify(&pk).is_ok());
+    let key = if verified {
+        key
+    } else {
+        match resolver.refreshed_key(&key_id, &key).await {
+            Ok(Some(fresh))
+                if PublicKey::from_pem(&fresh.public_key_pem)
+                    .ok()
+                    .is_some_and(|pk| signed.verify(&pk).is_ok()) =>
+            {
+                fresh
+            }
+            _ => return unauthorized("Signature verification failed"),
+        }
+    };
+    let activity: Value = match serde_json::from_slice(&body) {
+        Ok(v @ Value::Object(_)) => v,
+        _ => return json_error(StatusCode::BAD_REQUEST, "Not a JSON object"),
+    };
+    if actor_of(&activity) != Some(key.uri.as_str()) {
+        return unauthorized("The activity's actor is not the owner of the signing key");
+    }
+    if key.suspended_at.is_some() {
+        return StatusCode::ACCEPTED.into_response();
+    }
+    match store(state, &activity, &body, key.account_id).await {
+        Ok(()) => StatusCode::ACCEPTED.into_response(),
+        Err(e) => internal(e),
+    }
+}
+
+/// Stores the activity (once per activity id) with its processing job.
+async fn store(
+    state: &AppState,
+    activity: &Value,
+    body: &[u8],
+    account_id: i64,
+) -> anyhow::Result<()> {
+    let id = next_id();
+    let key = dedup_key(activity, body);
+    let kind = vocab::truncate(vocab::type_of(activity), 64);
+    let payload = std::str::from_utf8(body)?;
+    let mut tx = state.db.begin().await?;
+    if repo::insert_activity(tx.conn(), id, &key, account_id, &kind, payload, now_ms()).await? {
+        jobs::enqueue(tx.conn(), &Job::Inbox { id }, jobs::PRIORITY_FEDERATION).await?;
+    }
+    tx.commit().await?;
+    state.wake_workers();
+    Ok(())
+}
