@@ -1,8 +1,9 @@
 //! `GET /api/v2/search`: accounts and hashtags this server knows, and local URLs.
 //!
-//! Status results are always empty: full-text search of statuses arrives in a later issue
-//! (Mastodon, too, only offers it with a search backend configured). Remote accounts and
-//! URLs are not fetched yet (`resolve` only looks up this server's own URLs).
+//! Status results are empty but for URL lookups: full-text search of statuses arrives in a
+//! later issue (Mastodon, too, only offers it with a search backend configured). With
+//! `resolve=true` and a user token, `@user@domain` / `user@domain` and remote post or profile
+//! URLs are resolved from their servers (WebFinger, signed fetches) within a time budget.
 
 use axum::extract::State;
 use axum::routing::get;
@@ -17,6 +18,7 @@ use crate::config::Config;
 use crate::db::search::{self as repo, TagRow};
 use crate::db::{Conn, accounts};
 use crate::error::{AppError, AppResult};
+use crate::federation::resolve::{self, Found};
 use crate::service::hydrate::{self, StatusOptions};
 use crate::state::AppState;
 use crate::time::now_ms;
@@ -141,8 +143,37 @@ async fn search(
     let mut accounts_out = Vec::new();
     let mut statuses_out = Vec::new();
     let mut hashtags_out = Vec::new();
-    let mut h = state.db.read().await?;
     let is_url = q.starts_with("https://") || q.starts_with("http://");
+    // Remote resolution (a user token only, as in Mastodon), before any database handle is
+    // held: the remote servers may take up to the time budget.
+    let mut resolved_account = None;
+    let mut resolved_status = None;
+    if p.resolve && viewer.is_some() && offset == 0 {
+        if is_url && parse_local_url(cfg, q).is_none() {
+            match resolve::url_for_user(&state, q).await {
+                Some(Found::Account(a)) => resolved_account = Some(a),
+                Some(Found::Status(s)) => resolved_status = Some(s.id),
+                None => {}
+            }
+        } else if let Some((user, domain)) = resolve::parse_handle(q)
+            && !domain.eq_ignore_ascii_case(&state.domain)
+            && wants("accounts")
+        {
+            resolved_account = resolve::handle_for_user(&state, user, domain).await;
+        }
+    }
+    let mut h = state.db.read().await?;
+    if let Some(a) = &resolved_account
+        && wants("accounts")
+    {
+        accounts_out.push(hydrate::account(cfg, a));
+    }
+    if let Some(id) = resolved_status
+        && wants("statuses")
+    {
+        statuses_out =
+            hydrate::statuses(h.conn(), cfg, viewer, &[id], StatusOptions::default()).await?;
+    }
     if p.resolve && is_url {
         if offset == 0 {
             match parse_local_url(cfg, q) {
@@ -179,7 +210,11 @@ async fn search(
                 },
             )
             .await?;
-            accounts_out = rows.iter().map(|a| hydrate::account(cfg, a)).collect();
+            accounts_out.extend(
+                rows.iter()
+                    .filter(|a| resolved_account.as_ref().is_none_or(|r| r.id != a.id))
+                    .map(|a| hydrate::account(cfg, a)),
+            );
         }
         if wants("hashtags") && !q.contains('@') {
             let term = q.trim_start_matches('#');

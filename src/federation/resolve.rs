@@ -450,6 +450,49 @@ impl<'a> Resolver<'a> {
     }
 }
 
+/// Deadline of resolution done while a user waits (search with `resolve`, lookup).
+pub const USER_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Splits `user@domain` (with an optional leading `@`); `None` for anything else.
+pub fn parse_handle(q: &str) -> Option<(&str, &str)> {
+    let q = q.trim().trim_start_matches('@');
+    let (user, domain) = q.split_once('@')?;
+    let ok = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-' | b':'))
+    };
+    (ok(user) && ok(domain) && !user.contains(':')).then_some((user, domain))
+}
+
+/// Resolves `user@domain` for a user waiting on it, within [`USER_BUDGET`]; failures are
+/// logged and answered with `None`.
+pub async fn handle_for_user(state: &AppState, user: &str, domain: &str) -> Option<Account> {
+    let r = Resolver::new(state).ok()?.with_timeout(USER_BUDGET);
+    match tokio::time::timeout(USER_BUDGET, r.handle(user, domain)).await {
+        Ok(Ok(a)) if a.suspended_at.is_none() => Some(a),
+        Ok(Ok(_)) => None,
+        Ok(Err(e)) => {
+            tracing::debug!(user, domain, error = %e, "handle not resolved");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
+/// Resolves a URL (actor or status) for a user waiting on it, within [`USER_BUDGET`].
+pub async fn url_for_user(state: &AppState, url: &str) -> Option<Found> {
+    let r = Resolver::new(state).ok()?.with_timeout(USER_BUDGET);
+    match tokio::time::timeout(USER_BUDGET, r.url(url)).await {
+        Ok(Ok(found)) => found,
+        Ok(Err(e)) => {
+            tracing::debug!(url, error = %e, "URL not resolved");
+            None
+        }
+        Err(_) => None,
+    }
+}
+
 /// Parses a JRD: the `subject` (`acct:user@domain`) and the `self` link typed as
 /// ActivityStreams JSON.
 pub fn parse_jrd(json: &Value) -> Result<Finger, ResolveError> {

@@ -79,8 +79,8 @@ pub struct LookupParams {
     acct: Option<String>,
 }
 
-/// `GET /api/v1/accounts/lookup?acct=`: `user`, `@user` or `user@thisdomain`. Remote
-/// handles are unknown until federation resolves them: 404, as are suspended accounts and
+/// `GET /api/v1/accounts/lookup?acct=`: `user`, `@user`, `user@thisdomain`, or a remote
+/// `user@domain` (resolved through WebFinger when unknown). 404 for suspended accounts and
 /// local ones not confirmed or approved yet.
 pub async fn lookup(
     State(state): State<AppState>,
@@ -93,7 +93,7 @@ pub async fn lookup(
     let username = match acct.split_once('@') {
         None => acct,
         Some((u, d)) if d.eq_ignore_ascii_case(&state.domain) => u,
-        Some(_) => return Err(AppError::NotFound),
+        Some((u, d)) => return remote_lookup(&state, u, d).await,
     };
     if username.is_empty() {
         return Err(AppError::NotFound);
@@ -103,6 +103,26 @@ pub async fn lookup(
         Some(a) if a.suspended_at.is_none() && !accounts::is_unapproved(h.conn(), a.id).await? => {
             Ok(Json(hydrate::account(&state.config, &a)))
         }
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// A remote account by handle: known already, or resolved through WebFinger (within a time
+/// budget), as Mastodon's lookup does.
+async fn remote_lookup(state: &AppState, user: &str, domain: &str) -> AppResult<Json<Account>> {
+    let known = {
+        let mut h = state.db.read().await?;
+        accounts::find_by_username(h.conn(), user, Some(domain)).await?
+    };
+    let account = match known {
+        Some(a) => Some(a),
+        None => match crate::federation::resolve::parse_handle(&format!("{user}@{domain}")) {
+            Some((u, d)) => crate::federation::resolve::handle_for_user(state, u, d).await,
+            None => None,
+        },
+    };
+    match account {
+        Some(a) if a.suspended_at.is_none() => Ok(Json(hydrate::account(&state.config, &a))),
         _ => Err(AppError::NotFound),
     }
 }

@@ -4,6 +4,7 @@
 mod actors;
 mod collections;
 mod discovery;
+mod inbox;
 mod statuses;
 
 use reqwest::header::HeaderMap;
