@@ -413,7 +413,7 @@ async fn edits_and_deletes_only_by_the_author() {
         assert_eq!(history[1]["content"], "<p>second</p>");
 
         // Profile update of the actor itself.
-        let mut actor_doc = ap_ok(&b, &format!("/users/bob")).await;
+        let mut actor_doc = ap_ok(&b, "/users/bob").await;
         actor_doc["name"] = json!("Bobby");
         let upd = json!({"id": format!("{}#updates/3", bob_s.actor), "type": "Update", "actor": bob_s.actor, "object": actor_doc});
         assert_eq!(deliver(&a, "/inbox", &upd, &bob_s).await, StatusCode::ACCEPTED);
