@@ -12,10 +12,15 @@
 //! - [`sanitize`]: remote HTML reduced to Mastodon's allow-list.
 //! - [`render`]: local accounts and statuses as ActivityPub documents, as Mastodon renders
 //!   them.
+//! - [`outbox`] and [`delivery`]: activities of local accounts queued in the action's
+//!   transaction, expanded into per-inbox deliveries, and sent by the delivery workers with
+//!   retries (see ARCHITECTURE.md, "How a delivery flows").
 
 pub mod address;
 pub mod client;
+pub mod delivery;
 pub mod keys;
+pub mod outbox;
 pub mod render;
 pub mod sanitize;
 pub mod signature;
