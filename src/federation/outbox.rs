@@ -86,20 +86,45 @@ pub async fn enqueue(
     activity: &Value,
     to: &Recipients,
 ) -> Result<Option<i64>, sqlx::Error> {
+    match remote_recipients(c.re(), sender_account_id, to).await? {
+        Some(to) => enqueue_resolved(c, sender_account_id, activity, &to)
+            .await
+            .map(Some),
+        None => Ok(None),
+    }
+}
+
+/// The part of `to` on other servers: `None` when there is none (the sender has no remote
+/// follower, no account is remote, no inbox is given). Lets a caller skip rendering an
+/// activity nobody will receive.
+pub async fn remote_recipients(
+    mut c: Conn<'_>,
+    sender_account_id: i64,
+    to: &Recipients,
+) -> Result<Option<Recipients>, sqlx::Error> {
     let accounts = db::deliveries::remote_among(c.re(), &to.accounts).await?;
     let followers =
         to.followers && db::deliveries::has_remote_followers(c.re(), sender_account_id).await?;
     if !followers && accounts.is_empty() && to.inboxes.is_empty() {
         return Ok(None);
     }
-    let recipients = Recipients {
+    Ok(Some(Recipients {
         followers,
         accounts,
         inboxes: to.inboxes.clone(),
-    };
+    }))
+}
+
+/// Queues `activity` for recipients already narrowed by [`remote_recipients`].
+pub async fn enqueue_resolved(
+    mut c: Conn<'_>,
+    sender_account_id: i64,
+    activity: &Value,
+    to: &Recipients,
+) -> Result<i64, sqlx::Error> {
     let id = next_id();
     let payload = serde_json::to_string(activity).expect("JSON values serialize");
-    let recipients = serde_json::to_string(&recipients).expect("recipients serialize");
+    let recipients = serde_json::to_string(to).expect("recipients serialize");
     db::deliveries::insert_activity(
         c.re(),
         id,
@@ -115,7 +140,7 @@ pub async fn enqueue(
         PRIORITY_FEDERATION,
     )
     .await?;
-    Ok(Some(id))
+    Ok(id)
 }
 
 /// The authority (`host[:port]`, lower case) of an inbox URL: the unit of per-host
