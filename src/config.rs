@@ -74,6 +74,13 @@ pub struct Config {
     /// development turn it on (`WOOLLY_ALLOW_PRIVATE_ADDRESSES=true`).
     #[serde(default)]
     pub allow_private_addresses: bool,
+    /// Deliveries to other servers in flight at once (all hosts together).
+    pub delivery_concurrency: usize,
+    /// Deliveries in flight at once to one host.
+    pub delivery_per_host: usize,
+    /// The unit of the retry schedule, in milliseconds: 1000 gives Mastodon's schedule (17
+    /// attempts over about 2.5 days); tests shrink it. `Retry-After` is honoured as given.
+    pub delivery_retry_unit_ms: u64,
 }
 
 impl Default for Config {
@@ -97,6 +104,9 @@ impl Default for Config {
             rate_limit_signups: 5,
             sqlite_synchronous: "normal".into(),
             allow_private_addresses: false,
+            delivery_concurrency: 32,
+            delivery_per_host: 4,
+            delivery_retry_unit_ms: 1000,
         }
     }
 }
@@ -163,6 +173,8 @@ impl Config {
         if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {
             return Err(ConfigError::BadUrl(self.url.clone()));
         }
+        self.delivery_concurrency = self.delivery_concurrency.max(1);
+        self.delivery_per_host = self.delivery_per_host.clamp(1, self.delivery_concurrency);
         if self.database_url.is_empty() {
             self.database_url = format!(
                 "sqlite://{}",

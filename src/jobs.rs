@@ -34,6 +34,12 @@ pub enum Job {
         /// The new status.
         status_id: i64,
     },
+    /// Expand an outbox activity's recipients into per-inbox deliveries
+    /// (`federation::outbox::expand`).
+    ExpandDelivery {
+        /// The `outbox_activities` row.
+        activity_id: i64,
+    },
     /// Mail a user a fresh link confirming their e-mail address.
     SendConfirmation {
         /// The user whose address awaits confirmation.
@@ -53,6 +59,7 @@ impl Job {
             Job::NotifySubscribers { .. } => "notify_subscribers",
             Job::SendConfirmation { .. } => "send_confirmation",
             Job::Inbox { .. } => "inbox",
+            Job::ExpandDelivery { .. } => "expand_delivery",
         }
     }
 }
@@ -83,6 +90,13 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
         }
         Job::NotifySubscribers { status_id } => {
             crate::service::statuses::notify_subscribers(&state.db, *status_id).await?;
+        }
+        Job::ExpandDelivery { activity_id } => {
+            crate::federation::outbox::expand(&state.db, *activity_id)
+                .await
+                .context("expanding deliveries")?;
+            // The delivery workers listen on the same signal.
+            state.wake_workers();
         }
         Job::SendConfirmation { user_id } => {
             crate::service::mail::send_confirmation(state, *user_id).await?;

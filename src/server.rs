@@ -1,4 +1,4 @@
-//! Running the server: open the database, migrate, start job workers, serve HTTP until
+//! Running the server: open the database, migrate, start job and delivery workers, serve HTTP until
 //! SIGINT/SIGTERM, then let in-flight requests finish.
 
 use std::net::SocketAddr;
@@ -39,7 +39,11 @@ pub struct Running {
 pub fn start(state: AppState, listener: TcpListener, workers: usize) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let shutdown = CancellationToken::new();
-    let worker_handles = crate::jobs::spawn_workers(state.clone(), workers, shutdown.clone());
+    let mut worker_handles = crate::jobs::spawn_workers(state.clone(), workers, shutdown.clone());
+    worker_handles.push(crate::federation::delivery::spawn(
+        state.clone(),
+        shutdown.clone(),
+    ));
     // Rails (and so Mastodon) routes ignore a trailing slash, and clients rely on it
     // (Mastodon.py asks for `/api/v2/instance/`). Normalise before routing.
     let app = NormalizePathLayer::trim_trailing_slash().layer(crate::api::router(state.clone()));

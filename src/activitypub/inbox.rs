@@ -26,6 +26,7 @@ use crate::db::{accounts, inbox as repo};
 use crate::federation::client::FetchError;
 use crate::federation::inbox::{actor_of, dedup_key};
 use crate::federation::keys::PublicKey;
+use crate::federation::outbox;
 use crate::federation::resolve::{ResolveError, Resolver};
 use crate::federation::signature::{IncomingRequest, SignedRequest};
 use crate::federation::vocab::{self, MAX_JSON_DEPTH};
@@ -191,6 +192,10 @@ async fn store(
     let kind = vocab::truncate(vocab::type_of(activity), 64);
     let payload = std::str::from_utf8(body)?;
     let mut tx = state.db.begin().await?;
+    // A verified delivery from a host proves it reachable again (for our deliveries to it).
+    if let Some(host) = actor_of(activity).and_then(vocab::origin_of) {
+        outbox::host_reachable(tx.conn(), &host).await?;
+    }
     if repo::insert_activity(tx.conn(), id, &key, account_id, &kind, payload, now_ms()).await? {
         jobs::enqueue(tx.conn(), &Job::Inbox { id }, jobs::PRIORITY_FEDERATION).await?;
     }

@@ -10,6 +10,7 @@
 //! contend for the lock, reads never wait for writes. See ARCHITECTURE.md for durability.
 
 pub mod accounts;
+pub mod deliveries;
 pub mod federation;
 pub mod follows;
 pub mod hydration;

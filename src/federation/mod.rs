@@ -16,11 +16,16 @@
 //! - [`resolve`]: remote actors, keys (cached in their rows), WebFinger and objects, fetched
 //!   from their origin.
 //! - [`inbox`]: processing received activities, one module per kind.
+//! - [`outbox`] and [`delivery`]: activities of local accounts queued in the action's
+//!   transaction, expanded into per-inbox deliveries, and sent by the delivery workers with
+//!   retries (see ARCHITECTURE.md, "How a delivery flows").
 
 pub mod address;
 pub mod client;
+pub mod delivery;
 pub mod inbox;
 pub mod keys;
+pub mod outbox;
 pub mod render;
 pub mod resolve;
 pub mod sanitize;

@@ -666,6 +666,179 @@ pub fn announce(p: &BoostParts) -> (Value, Context) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Activities of local actions (what the outbox delivers)
+
+/// A top-level activity: `@context` (ActivityStreams) and the fields.
+fn activity(body: Value) -> Value {
+    document(&Context::new(), body)
+}
+
+/// A document without its `@context`, to embed it in another.
+pub fn embedded(mut doc: Value) -> Value {
+    if let Value::Object(m) = &mut doc {
+        m.remove("@context");
+    }
+    doc
+}
+
+/// `Follow` (`ActivityPub::FollowSerializer`): `actor` asks to follow `object`.
+pub fn follow(id: &str, actor: &str, object: &str) -> Value {
+    activity(json!({ "id": id, "type": "Follow", "actor": actor, "object": object }))
+}
+
+/// The id a local follow (request) gets: `{actor}#follows/{row id}`.
+pub fn follow_id(actor: &str, follow_row_id: i64) -> String {
+    format!("{actor}#follows/{follow_row_id}")
+}
+
+/// `Accept(Follow)` from local account `actor` (`{actor}#accepts/follows/{n}`), embedding
+/// the Follow it answers.
+pub fn accept_follow(actor: &str, n: i64, follow: Value) -> Value {
+    activity(json!({
+        "id": format!("{actor}#accepts/follows/{n}"),
+        "type": "Accept",
+        "actor": actor,
+        "object": embedded(follow),
+    }))
+}
+
+/// `Reject(Follow)` from local account `actor` (`{actor}#rejects/follows/{n}`): a refused
+/// request, or a follower removed.
+pub fn reject_follow(actor: &str, n: i64, follow: Value) -> Value {
+    activity(json!({
+        "id": format!("{actor}#rejects/follows/{n}"),
+        "type": "Reject",
+        "actor": actor,
+        "object": embedded(follow),
+    }))
+}
+
+/// `Undo` of an earlier activity of `actor`, embedding it; `to` as Mastodon addresses the
+/// Undo (`as:Public` for Undo(Announce), none otherwise).
+pub fn undo(id: &str, actor: &str, object: Value, to: Option<Vec<String>>) -> Value {
+    let mut body = json!({ "id": id, "type": "Undo", "actor": actor });
+    if let Some(to) = to {
+        body["to"] = to.into();
+    }
+    body["object"] = embedded(object);
+    activity(body)
+}
+
+/// `Like` of `status_uri` by `actor`: `{actor}#likes/{favourite id}`.
+pub fn like(actor: &str, favourite_id: i64, status_uri: &str) -> Value {
+    activity(json!({
+        "id": format!("{actor}#likes/{favourite_id}"),
+        "type": "Like",
+        "actor": actor,
+        "object": status_uri,
+    }))
+}
+
+/// `Block` of `target` by `actor`: `{actor}#blocks/{block id}`.
+pub fn block(actor: &str, block_id: i64, target: &str) -> Value {
+    activity(json!({
+        "id": format!("{actor}#blocks/{block_id}"),
+        "type": "Block",
+        "actor": actor,
+        "object": target,
+    }))
+}
+
+/// `Delete` of a local status (`{uri}#delete`, a `Tombstone`, addressed to `as:Public` as
+/// Mastodon's `DeleteSerializer` does for every visibility; the delivery decides who gets it).
+pub fn delete_status(actor: &str, status_uri: &str) -> Value {
+    activity(json!({
+        "id": format!("{status_uri}#delete"),
+        "type": "Delete",
+        "actor": actor,
+        "to": [PUBLIC],
+        "object": { "id": status_uri, "type": "Tombstone", "atomUri": status_uri },
+    }))
+}
+
+/// `Update` of an edited status (`{uri}#updates/{edited_at seconds}`), embedding its Note.
+pub fn update_note(site: Site<'_>, p: &NoteParts) -> Value {
+    let (object, ctx) = note(site, p);
+    let s = &p.status;
+    let at = s.edited_at.unwrap_or(s.created_at);
+    document(
+        &ctx,
+        json!({
+            "id": format!("{}#updates/{}", s.uri, at.div_euclid(1000)),
+            "type": "Update",
+            "actor": p.author.uri,
+            "published": iso8601(at),
+            "to": audience_to(&s.visibility, &p.author, &p.mentions),
+            "cc": audience_cc(&s.visibility, &p.author, &p.mentions, None),
+            "object": object,
+        }),
+    )
+}
+
+/// The `Create` of a local status as a delivered document (with its `@context`).
+pub fn create_document(site: Site<'_>, p: &NoteParts) -> Value {
+    let (body, ctx) = create(site, p);
+    document(&ctx, body)
+}
+
+/// The `Announce` of a boost as a delivered document.
+pub fn announce_document(p: &BoostParts) -> Value {
+    let (body, ctx) = announce(p);
+    document(&ctx, body)
+}
+
+/// `Undo(Announce)`: `{booster}#announces/{boost id}/undo`, to `as:Public`.
+pub fn undo_announce(p: &BoostParts) -> Value {
+    let id = format!("{}#announces/{}/undo", p.booster.uri, p.status.id);
+    undo(
+        &id,
+        &p.booster.uri,
+        announce_document(p),
+        Some(vec![PUBLIC.to_owned()]),
+    )
+}
+
+/// `Update` of a local actor after a profile change: `{actor}#updates/{updated_at seconds}`,
+/// to `as:Public`, embedding the actor document (`actor_doc`, as [`actor`] renders it).
+pub fn update_actor(actor_doc: Value, updated_at: i64) -> Value {
+    let id = actor_doc["id"].as_str().unwrap_or_default().to_owned();
+    let ctx = actor_doc.get("@context").cloned().unwrap_or(Value::Null);
+    let mut out = Map::new();
+    out.insert("@context".into(), ctx);
+    out.insert(
+        "id".into(),
+        format!("{id}#updates/{}", updated_at.div_euclid(1000)).into(),
+    );
+    out.insert("type".into(), "Update".into());
+    out.insert("actor".into(), id.into());
+    out.insert("to".into(), json!([PUBLIC]));
+    out.insert("object".into(), embedded(actor_doc));
+    Value::Object(out)
+}
+
+/// `Delete` of a local actor (account deletion): `{actor}#delete`, to `as:Public`.
+pub fn delete_actor(actor: &str) -> Value {
+    activity(json!({
+        "id": format!("{actor}#delete"),
+        "type": "Delete",
+        "actor": actor,
+        "to": [PUBLIC],
+        "object": actor,
+    }))
+}
+
+/// `Add` (pin) or `Remove` (unpin) of `status_uri` to `actor`'s featured collection, as
+/// Mastodon's `AddSerializer`/`RemoveSerializer` render them (no id).
+pub fn pin(actor: &str, status_uri: &str, pinned: bool) -> Value {
+    activity(json!({
+        "type": if pinned { "Add" } else { "Remove" },
+        "actor": actor,
+        "object": status_uri,
+        "target": format!("{actor}/collections/featured"),
+    }))
+}
+
+// ---------------------------------------------------------------------------------------------
 // Collections
 
 /// An `OrderedCollection` summary: `{id, type, totalItems, first?, last?}`.

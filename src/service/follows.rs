@@ -7,10 +7,12 @@
 //! never interleave (a follow cannot slip past a block being committed).
 
 use crate::db::accounts::{self, Account, Counter};
+use crate::db::deliveries::{self as delivery_repo, FollowTable};
 use crate::db::follows::{self, Edge, FollowOptions, FollowRow};
 use crate::db::{Conn, Db, notifications, timelines};
 use crate::error::{AppError, AppResult};
 use crate::id::next_id;
+use crate::service::federate;
 use crate::service::notify::{self, kind};
 use crate::time::now_ms;
 
@@ -82,6 +84,7 @@ pub async fn follow(
         // Remote accounts always approve through their server (an Accept), as in Mastodon.
         if target.locked || !target.is_local() {
             if follows::insert_edge(tx.conn(), Edge::Request, &row).await? {
+                federate::follow_requested(tx.conn(), viewer.id, target.id).await?;
                 if target.is_local() {
                     notify::notify(
                         tx.conn(),
@@ -185,6 +188,7 @@ pub async fn unfollow(db: &Db, viewer: &Account, target_id: i64) -> AppResult<()
     accounts::get(tx.conn(), target_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    federate::unfollow(tx.conn(), viewer.id, target_id).await?;
     sever(tx.conn(), viewer.id, target_id).await?;
     tx.commit().await?;
     Ok(())
@@ -197,6 +201,7 @@ pub async fn remove_from_followers(db: &Db, owner: &Account, follower_id: i64) -
     accounts::get(tx.conn(), follower_id)
         .await?
         .ok_or(AppError::NotFound)?;
+    federate::answer_follower(tx.conn(), owner.id, follower_id, false).await?;
     sever(tx.conn(), follower_id, owner.id).await?;
     tx.commit().await?;
     Ok(())
@@ -231,6 +236,11 @@ pub(crate) async fn authorize_locked(
     else {
         return Ok(false);
     };
+    federate::answer_follower(c.re(), owner_id, requester_id, true).await?;
+    let follow_uri =
+        delivery_repo::follow_edge_uri(c.re(), FollowTable::Request, requester_id, owner_id)
+            .await?
+            .and_then(|(_, uri)| uri);
     follows::delete_edge(c.re(), Edge::Request, requester_id, owner_id).await?;
     notifications::delete_for_activity(c.re(), owner_id, kind::FOLLOW_REQUEST, request.id).await?;
     let requester = accounts::get(c.re(), requester_id).await?;
@@ -243,7 +253,18 @@ pub(crate) async fn authorize_locked(
             created_at: now_ms(),
             ..request
         };
-        establish(c, &row, r.is_local(), owner_local).await?;
+        establish(c.re(), &row, r.is_local(), owner_local).await?;
+        if let Some(uri) = follow_uri {
+            // The remote Follow's id stays known for a later Reject (follower removed).
+            delivery_repo::set_follow_edge_uri(
+                c,
+                FollowTable::Follow,
+                requester_id,
+                owner_id,
+                &uri,
+            )
+            .await?;
+        }
     }
     Ok(true)
 }
@@ -276,6 +297,12 @@ pub async fn authorize_all_requests(mut c: Conn<'_>, owner_id: i64) -> Result<us
 pub async fn reject_request(db: &Db, owner: &Account, requester_id: i64) -> AppResult<()> {
     let mut tx = db.begin().await?;
     accounts::lock_rows(tx.conn(), &[owner.id, requester_id]).await?;
+    if follows::get_edge(tx.conn(), Edge::Request, requester_id, owner.id)
+        .await?
+        .is_some()
+    {
+        federate::answer_follower(tx.conn(), owner.id, requester_id, false).await?;
+    }
     let id = follows::delete_edge(tx.conn(), Edge::Request, requester_id, owner.id)
         .await?
         .ok_or(AppError::NotFound)?;

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::db::accounts::{self, Account, ProfileUpdate, User};
 use crate::db::{Conn, Db, follows};
 use crate::error::{AppError, AppResult};
+use crate::service::federate;
 use crate::service::follows as service_follows;
 use crate::service::hydrate::{StoredField, account_url, stored_fields};
 use crate::service::text::{self, MentionTarget, Token};
@@ -301,6 +302,7 @@ pub async fn update(
         // Unlocking approves everyone who was waiting (Mastodon's UpdateAccountService).
         service_follows::authorize_all_requests(tx.conn(), account.id).await?;
     }
+    federate::profile_updated(tx.conn(), federate::site(cfg, local_domain), account.id).await?;
     if changes.privacy.is_some() || changes.sensitive.is_some() || changes.language.is_some() {
         let privacy = changes.privacy.unwrap_or(user.default_privacy);
         let sensitive = changes.sensitive.unwrap_or(user.default_sensitive);

@@ -5,10 +5,12 @@ use std::collections::HashMap;
 
 use crate::api::entities::Relationship;
 use crate::db::accounts::{self, Account};
+use crate::db::deliveries as delivery_repo;
 use crate::db::follows::{self, Edge, FollowRow, Relation};
 use crate::db::{Conn, Db, timelines};
 use crate::error::{AppError, AppResult};
 use crate::id::next_id;
+use crate::service::federate;
 use crate::service::follows::sever;
 use crate::time::{now_ms, rfc3339};
 
@@ -29,9 +31,16 @@ pub async fn block(db: &Db, viewer: &Account, target_id: i64) -> AppResult<()> {
     if target.id == viewer.id {
         return Ok(());
     }
+    // As Mastodon's BlockService: the follows end both ways (Undo(Follow), Reject(Follow)
+    // for remote accounts), then the Block is sent.
+    federate::unfollow(tx.conn(), viewer.id, target.id).await?;
+    federate::answer_follower(tx.conn(), viewer.id, target.id, false).await?;
     sever(tx.conn(), viewer.id, target.id).await?;
     sever(tx.conn(), target.id, viewer.id).await?;
-    follows::insert_block(tx.conn(), next_id(), viewer.id, target.id, now_ms()).await?;
+    let block_id = next_id();
+    if follows::insert_block(tx.conn(), block_id, viewer.id, target.id, now_ms()).await? {
+        federate::block(tx.conn(), viewer.id, target.id, block_id, false).await?;
+    }
     timelines::remove_author_from_home(tx.conn(), viewer.id, target.id).await?;
     timelines::remove_author_from_home(tx.conn(), target.id, viewer.id).await?;
     tx.commit().await?;
@@ -43,6 +52,9 @@ pub async fn unblock(db: &Db, viewer: &Account, target_id: i64) -> AppResult<()>
     let mut tx = db.begin().await?;
     accounts::lock_rows(tx.conn(), &[viewer.id, target_id]).await?;
     must_exist(tx.conn(), target_id).await?;
+    if let Some(block_id) = delivery_repo::block_id(tx.conn(), viewer.id, target_id).await? {
+        federate::block(tx.conn(), viewer.id, target_id, block_id, true).await?;
+    }
     follows::delete_block(tx.conn(), viewer.id, target_id).await?;
     tx.commit().await?;
     Ok(())

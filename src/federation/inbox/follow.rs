@@ -11,9 +11,11 @@ use super::{Ctx, rejected};
 use crate::db::accounts::{self, Account};
 use crate::db::follows::{self, Edge, FollowRow};
 use crate::db::inbox as repo;
+use crate::federation::outbox;
 use crate::federation::resolve::ResolveError;
 use crate::federation::vocab::{has_type, id_of};
 use crate::id::next_id;
+use crate::service::federate;
 use crate::service::follows as graph;
 use crate::service::notify::{self, kind};
 use crate::time::now_ms;
@@ -47,6 +49,9 @@ async fn follow(ctx: &Ctx<'_>, target: &Account) -> Result<FollowAnswer, Resolve
     let mut tx = ctx.state().db.begin().await?;
     accounts::lock_rows(tx.conn(), &[actor.id, target.id]).await?;
     if follows::blocked_either_way(tx.conn(), actor.id, target.id).await? {
+        outbox::reject_follow(tx.conn(), target.id, actor.id, ctx.id).await?;
+        tx.commit().await?;
+        ctx.state().wake_workers();
         return Ok(FollowAnswer::Rejected);
     }
     let answer = if follows::get_edge(tx.conn(), Edge::Follow, actor.id, target.id)
@@ -91,7 +96,12 @@ async fn follow(ctx: &Ctx<'_>, target: &Account) -> Result<FollowAnswer, Resolve
             FollowAnswer::Accepted
         }
     };
+    if answer == FollowAnswer::Accepted {
+        // Answered (again, for a repeated Follow) with an Accept naming this Follow.
+        federate::answer_follower(tx.conn(), target.id, actor.id, true).await?;
+    }
     tx.commit().await?;
+    ctx.state().wake_workers();
     Ok(answer)
 }
 

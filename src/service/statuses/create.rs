@@ -7,8 +7,8 @@ use crate::db::{Conn, is_unique_violation};
 use crate::error::{AppError, AppResult};
 use crate::id::next_id;
 use crate::jobs::{self, Job};
-use crate::service::hydrate;
 use crate::service::notify::{self, kind};
+use crate::service::{federate, hydrate};
 use crate::state::AppState;
 use crate::time::{now_ms, parse_rfc3339};
 
@@ -202,6 +202,7 @@ pub async fn create(
         jobs::PRIORITY_LOCAL,
     )
     .await?;
+    federate::status_created(tx.conn(), federate::site(&state.config, &state.domain), id).await?;
     tx.commit().await?;
     state.wake_workers();
     Ok(id)

@@ -6,6 +6,7 @@ use crate::db::accounts::{self, Account, Counter};
 use crate::db::notifications;
 use crate::db::statuses::{self, StatusCounter};
 use crate::error::{AppError, AppResult};
+use crate::service::federate;
 use crate::service::hydrate::{self, StatusOptions};
 use crate::service::notify::kind;
 use crate::state::AppState;
@@ -70,8 +71,10 @@ pub async fn delete(state: &AppState, account: &Account, id: i64) -> AppResult<e
             notifications::delete_for_activity(tx.conn(), o.account_id, kind::REBLOG, s.id).await?;
         }
     }
+    federate::status_deleted(tx.conn(), &s).await?;
     statuses::uncount_boosts_of(tx.conn(), id).await?;
     statuses::delete(tx.conn(), id).await?;
     tx.commit().await?;
+    state.wake_workers();
     Ok(entity)
 }

@@ -7,6 +7,7 @@ use crate::db::accounts::{Account, User};
 use crate::db::statuses::{self, ContentUpdate, Edit};
 use crate::error::{AppError, AppResult};
 use crate::id::next_id;
+use crate::service::federate;
 use crate::service::notify::{self, kind};
 use crate::state::AppState;
 use crate::time::now_ms;
@@ -132,6 +133,8 @@ pub async fn edit(
         )
         .await?;
     }
+    federate::status_updated(tx.conn(), federate::site(&state.config, &state.domain), id).await?;
     tx.commit().await?;
+    state.wake_workers();
     Ok(())
 }

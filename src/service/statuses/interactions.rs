@@ -10,8 +10,8 @@ use crate::db::{Conn, is_unique_violation};
 use crate::error::{AppError, AppResult};
 use crate::id::next_id;
 use crate::jobs::{self, Job};
-use crate::service::hydrate;
 use crate::service::notify::{self, kind};
+use crate::service::{federate, hydrate};
 use crate::state::AppState;
 use crate::time::now_ms;
 
@@ -71,8 +71,10 @@ pub async fn favourite(state: &AppState, viewer: i64, id: i64) -> AppResult<()> 
             fav_id,
         )
         .await?;
+        federate::favourite(tx.conn(), viewer, fav_id, &target, false).await?;
     }
     tx.commit().await?;
+    state.wake_workers();
     Ok(())
 }
 
@@ -91,6 +93,7 @@ pub async fn unfavourite(state: &AppState, viewer: i64, id: i64) -> AppResult<()
                     fav_id,
                 )
                 .await?;
+                federate::favourite(tx.conn(), viewer, fav_id, &target, true).await?;
             }
         }
         None => {
@@ -98,6 +101,7 @@ pub async fn unfavourite(state: &AppState, viewer: i64, id: i64) -> AppResult<()
         }
     }
     tx.commit().await?;
+    state.wake_workers();
     Ok(())
 }
 
@@ -202,6 +206,7 @@ pub async fn reblog(
         jobs::PRIORITY_LOCAL,
     )
     .await?;
+    federate::boosted(tx.conn(), boost_id).await?;
     tx.commit().await?;
     state.wake_workers();
     Ok(boost_id)
@@ -213,6 +218,7 @@ pub async fn unreblog(state: &AppState, viewer: i64, id: i64) -> AppResult<i64> 
     let target = any_target(tx.conn(), id).await?;
     match statuses::find_reblog(tx.conn(), viewer, target.id).await? {
         Some(boost) => {
+            federate::boost_removed(tx.conn(), &boost).await?;
             if statuses::delete(tx.conn(), boost.id).await? {
                 if counts_for_author(&boost.visibility) {
                     accounts::bump(tx.conn(), viewer, Counter::Statuses, -1).await?;
@@ -232,6 +238,7 @@ pub async fn unreblog(state: &AppState, viewer: i64, id: i64) -> AppResult<i64> 
         }
     }
     tx.commit().await?;
+    state.wake_workers();
     Ok(target.id)
 }
 
@@ -284,8 +291,11 @@ pub async fn pin(state: &AppState, viewer: i64, id: i64) -> AppResult<()> {
             errors.join(", ")
         )));
     }
-    repo::insert_pin(tx.conn(), next_id(), viewer, s.id, now_ms()).await?;
+    if repo::insert_pin(tx.conn(), next_id(), viewer, s.id, now_ms()).await? {
+        federate::pin(tx.conn(), viewer, &s, true).await?;
+    }
     tx.commit().await?;
+    state.wake_workers();
     Ok(())
 }
 
@@ -293,8 +303,11 @@ pub async fn pin(state: &AppState, viewer: i64, id: i64) -> AppResult<()> {
 pub async fn unpin(state: &AppState, viewer: i64, id: i64) -> AppResult<()> {
     let mut tx = state.db.begin().await?;
     let (s, _) = visible_target(tx.conn(), viewer, id).await?;
-    repo::delete_pin(tx.conn(), viewer, s.id).await?;
+    if repo::delete_pin(tx.conn(), viewer, s.id).await? {
+        federate::pin(tx.conn(), viewer, &s, false).await?;
+    }
     tx.commit().await?;
+    state.wake_workers();
     Ok(())
 }
 
