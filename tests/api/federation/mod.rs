@@ -3,6 +3,7 @@
 
 mod actors;
 mod collections;
+mod dialects;
 mod discovery;
 mod inbox;
 mod statuses;
