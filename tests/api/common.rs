@@ -391,11 +391,17 @@ impl TestApp {
             {
                 return;
             }
+            if std::time::Instant::now() >= deadline {
+                let c = h.conn();
+                let left: Vec<(String, Option<String>)> = woolly::with_conn!(c, |c| {
+                    sqlx::query_as("SELECT kind, last_error FROM jobs")
+                        .fetch_all(&mut *c)
+                        .await
+                        .unwrap_or_default()
+                });
+                panic!("background jobs did not finish within 30 s: {left:?}");
+            }
             drop(h);
-            assert!(
-                std::time::Instant::now() < deadline,
-                "background jobs did not finish within 30 s"
-            );
             tokio::time::sleep(std::time::Duration::from_millis(5)).await;
         }
     }
