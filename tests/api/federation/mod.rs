@@ -3,7 +3,9 @@
 
 mod actors;
 mod collections;
+mod delivery;
 mod discovery;
+mod fake_remote;
 mod statuses;
 
 use reqwest::header::HeaderMap;
