@@ -129,19 +129,19 @@ async fn every_visibility_reaches_exactly_its_audience() {
                     assert_eq!(cc, [followers.clone(), m_uri.clone()]);
                 }
                 "unlisted" => {
-                    assert_eq!(to, [followers.clone()]);
+                    assert_eq!(to, [followers.as_str()]);
                     assert_eq!(cc, [public.to_owned(), m_uri.clone()]);
                 }
                 _ => {
-                    assert_eq!(to, [followers.clone()]);
-                    assert_eq!(cc, [m_uri.clone()]);
+                    assert_eq!(to, [followers.as_str()]);
+                    assert_eq!(cc, [m_uri.as_str()]);
                 }
             }
             assert_eq!(a["object"]["tag"][0]["type"], "Mention");
             assert_eq!(a["object"]["tag"][0]["href"], m_uri.as_str());
         }
         let d = &got3[3].body;
-        assert_eq!(strings(&d["to"]), [m_uri.clone()]);
+        assert_eq!(strings(&d["to"]), [m_uri.as_str()]);
         assert!(strings(&d["cc"]).is_empty());
         assert_eq!(d["object"]["tag"][0]["type"], "Mention");
     })
