@@ -4,6 +4,7 @@
 mod actors;
 mod collections;
 mod delivery;
+mod delivery_activities;
 mod discovery;
 mod fake_remote;
 mod statuses;
