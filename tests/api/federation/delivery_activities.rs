@@ -4,7 +4,7 @@
 //! Add / Remove for pins.
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 use woolly::config::Config;
 use woolly::db::statuses::Status;
 
