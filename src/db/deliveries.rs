@@ -40,17 +40,30 @@ pub async fn insert_activity(
 /// clears them, so a second expansion (a retried job) finds nothing to do. Inside the
 /// expansion's transaction, the row lock serialises concurrent runs.
 pub async fn take_recipients(
-    c: Conn<'_>,
+    mut c: Conn<'_>,
     activity_id: i64,
 ) -> Result<Option<(i64, String)>, sqlx::Error> {
-    with_conn!(c, |c| sqlx::query_as::<_, (i64, String)>(
-        "UPDATE outbox_activities SET recipients = NULL \
-         WHERE id = $1 AND recipients IS NOT NULL \
-         RETURNING sender_account_id, recipients"
+    let lock = if c.is_sqlite() { "" } else { "FOR UPDATE" };
+    let sql = format!(
+        "SELECT sender_account_id, recipients FROM outbox_activities \
+         WHERE id = $1 AND recipients IS NOT NULL {lock}"
+    );
+    let row = with_conn!(c.re(), |c| sqlx::query_as::<_, (i64, String)>(
+        sqlx::AssertSqlSafe(sql.as_str())
     )
     .bind(activity_id)
     .fetch_optional(c)
-    .await)
+    .await)?;
+    if row.is_some() {
+        with_conn!(c, |c| sqlx::query(
+            "UPDATE outbox_activities SET recipients = NULL WHERE id = $1"
+        )
+        .bind(activity_id)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+    }
+    Ok(row)
 }
 
 /// Whether `account_id` has at least one remote follower with an inbox.
@@ -157,8 +170,20 @@ pub async fn insert_deliveries(
     Ok(())
 }
 
-/// Deletes an activity that has been expanded and has no delivery left.
-pub async fn delete_activity_if_done(c: Conn<'_>, activity_id: i64) -> Result<(), sqlx::Error> {
+/// Deletes an activity that has been expanded and has no delivery left. On PostgreSQL the
+/// activity's row is locked first: of two transactions finishing its last deliveries at
+/// once, the second to get the lock sees the first's deletion committed (each statement of
+/// a read-committed transaction sees what committed before it), so one of them deletes it.
+pub async fn delete_activity_if_done(mut c: Conn<'_>, activity_id: i64) -> Result<(), sqlx::Error> {
+    if !c.is_sqlite() {
+        with_conn!(c.re(), |c| sqlx::query(
+            "SELECT id FROM outbox_activities WHERE id = $1 FOR UPDATE"
+        )
+        .bind(activity_id)
+        .fetch_optional(c)
+        .await
+        .map(|_| ()))?;
+    }
     with_conn!(c, |c| sqlx::query(
         "DELETE FROM outbox_activities WHERE id = $1 AND recipients IS NULL \
          AND NOT EXISTS (SELECT 1 FROM deliveries WHERE activity_id = $1)"

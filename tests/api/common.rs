@@ -408,6 +408,46 @@ impl TestApp {
 }
 
 impl TestApp {
+    /// Stops the server (its workers finish what they hold) and starts a new one on the same
+    /// database, URL and configuration: a server restart. Only for a `TestApp` spawned by the
+    /// test itself (`each_backend` keeps the teardown).
+    pub async fn restart(mut self) -> TestApp {
+        let t = self
+            .teardown
+            .take()
+            .expect("restart needs a self-spawned TestApp");
+        t.shutdown.cancel();
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(30), t.handle).await;
+        let config = self.state.config.clone();
+        let listener = TcpListener::bind(config.listen).await.expect("rebind");
+        let opts = DbOptions {
+            max_connections: 8,
+            pg_schema: t.pg_schema.as_ref().map(|(_, s)| s.clone()),
+            ..DbOptions::default()
+        };
+        let db = Db::connect(&config.database_url, &opts)
+            .await
+            .expect("reconnect");
+        db.migrate().await.expect("migrate");
+        let state = AppState::new(config, db);
+        let Running {
+            shutdown, handle, ..
+        } = start(state.clone(), listener, 1).expect("start");
+        let dir = std::mem::replace(&mut self._dir, tempfile::tempdir().expect("tempdir"));
+        TestApp {
+            url: self.url.clone(),
+            state,
+            client: self.client.clone(),
+            backend: self.backend,
+            teardown: Some(Teardown {
+                shutdown,
+                handle,
+                pg_schema: t.pg_schema,
+            }),
+            _dir: dir,
+        }
+    }
+
     /// Stops the server and drops its schema (for tests that spawn a `TestApp` themselves;
     /// `each_backend` does this automatically).
     pub async fn shutdown(mut self) {

@@ -269,7 +269,6 @@ async fn settle(a: &TestApp, b: &TestApp) {
 }
 
 #[tokio::test]
-#[ignore = "needs the delivery branch's fix of db::deliveries::take_recipients (expansion queued no delivery); passes with it"]
 async fn two_woolly_servers_follow_post_favourite_reply_and_delete() {
     each_backend_pair(|a, b| async move {
         let alice = a.user("alice").await;

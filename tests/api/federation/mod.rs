@@ -3,8 +3,11 @@
 
 mod actors;
 mod collections;
+mod delivery;
+mod delivery_activities;
 mod dialects;
 mod discovery;
+mod fake_remote;
 mod inbox;
 mod statuses;
 
