@@ -3,7 +3,8 @@
 use tracing_subscriber::EnvFilter;
 
 /// mimalloc instead of glibc malloc: glibc's arenas showed up as ~10% of CPU (lock contention
-/// and consolidation) under the timeline benchmark.
+/// and consolidation) under the timeline benchmark. The crate's `override` feature also routes
+/// C code's `malloc` (SQLite copies every column value it hands to sqlx) to mimalloc.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

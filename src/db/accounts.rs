@@ -13,6 +13,8 @@ pub struct Account {
     pub domain: Option<String>,
     pub display_name: String,
     pub note: String,
+    /// Empty when loaded with [`DISPLAY_COLUMNS`].
+    #[sqlx(default)]
     pub note_source: String,
     pub fields: String,
     pub locked: bool,
@@ -29,6 +31,8 @@ pub struct Account {
     pub outbox_url: Option<String>,
     pub followers_url: Option<String>,
     pub following_url: Option<String>,
+    /// Empty when loaded with [`DISPLAY_COLUMNS`].
+    #[sqlx(default)]
     pub public_key_pem: String,
     pub statuses_count: i64,
     pub followers_count: i64,
@@ -44,6 +48,15 @@ pub struct Account {
 pub const ACCOUNT_COLUMNS: &str = "id, username, domain, display_name, note, note_source, fields, locked, bot, \
      discoverable, indexable, hide_collections, avatar_url, header_url, uri, url, inbox_url, \
      shared_inbox_url, outbox_url, followers_url, following_url, public_key_pem, statuses_count, \
+     followers_count, following_count, last_status_at, suspended_at, moved_to_account_id, \
+     created_at, updated_at";
+
+/// The columns of [`Account`] needed to render the `Account` entity: without the bio's source
+/// and the public key, which only profile editing and federation read. Rows loaded with these
+/// have those two fields empty.
+pub const DISPLAY_COLUMNS: &str = "id, username, domain, display_name, note, fields, locked, bot, \
+     discoverable, indexable, hide_collections, avatar_url, header_url, uri, url, inbox_url, \
+     shared_inbox_url, outbox_url, followers_url, following_url, statuses_count, \
      followers_count, following_count, last_status_at, suspended_at, moved_to_account_id, \
      created_at, updated_at";
 
@@ -126,11 +139,25 @@ pub async fn get(c: Conn<'_>, id: i64) -> Result<Option<Account>, sqlx::Error> {
 
 /// The accounts with these ids, in no particular order; unknown ids are skipped.
 pub async fn get_many(c: Conn<'_>, ids: &[i64]) -> Result<Vec<Account>, sqlx::Error> {
+    get_many_with(c, ids, ACCOUNT_COLUMNS).await
+}
+
+/// [`get_many`] with only the [`DISPLAY_COLUMNS`]: for rendering entities, never for
+/// federation (no public key).
+pub async fn get_many_for_display(c: Conn<'_>, ids: &[i64]) -> Result<Vec<Account>, sqlx::Error> {
+    get_many_with(c, ids, DISPLAY_COLUMNS).await
+}
+
+async fn get_many_with(
+    c: Conn<'_>,
+    ids: &[i64],
+    columns: &str,
+) -> Result<Vec<Account>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT {ACCOUNT_COLUMNS} FROM accounts WHERE id IN ({})",
+        "SELECT {columns} FROM accounts WHERE id IN ({})",
         placeholders(1, ids.len())
     );
     with_conn!(c, |c| {

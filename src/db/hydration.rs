@@ -9,11 +9,12 @@ use std::sync::LazyLock;
 
 use sqlx::FromRow;
 
-use super::statuses::{STATUS_COLUMNS, Status};
+use super::statuses::{DISPLAY_COLUMNS, Status};
 use super::{Conn, placeholders};
 use crate::with_conn;
 
-/// A status row with the name and website of the application that posted it.
+/// A status row (display columns only: `text` is empty) with the name and website of the
+/// application that posted it.
 #[derive(Debug, Clone, FromRow)]
 pub struct StatusWithApp {
     #[sqlx(flatten)]
@@ -40,7 +41,7 @@ pub async fn statuses_with_originals(
     static COLUMNS: LazyLock<String> = LazyLock::new(|| {
         format!(
             "{}, ap.name AS app_name, ap.website AS app_website",
-            qualified(STATUS_COLUMNS, "s")
+            qualified(DISPLAY_COLUMNS, "s")
         )
     });
     if ids.is_empty() {

@@ -15,6 +15,8 @@ pub struct Status {
     pub uri: String,
     pub url: Option<String>,
     pub account_id: i64,
+    /// The source text; empty when loaded with [`DISPLAY_COLUMNS`].
+    #[sqlx(default)]
     pub text: String,
     pub content: String,
     pub spoiler_text: String,
@@ -36,6 +38,12 @@ pub struct Status {
 
 /// Columns selected into [`Status`].
 pub const STATUS_COLUMNS: &str = "id, uri, url, account_id, text, content, spoiler_text, sensitive, visibility, language, \
+     in_reply_to_id, in_reply_to_account_id, reblog_of_id, conversation_id, application_id, local, replies_count, \
+     reblogs_count, favourites_count, created_at, edited_at";
+
+/// The columns of [`Status`] needed to render the `Status` entity (without the source text,
+/// which only editing and delete-and-redraft read).
+pub const DISPLAY_COLUMNS: &str = "id, uri, url, account_id, content, spoiler_text, sensitive, visibility, language, \
      in_reply_to_id, in_reply_to_account_id, reblog_of_id, conversation_id, application_id, local, replies_count, \
      reblogs_count, favourites_count, created_at, edited_at";
 

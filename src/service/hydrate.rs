@@ -116,7 +116,7 @@ pub async fn accounts(
     cfg: &Config,
     ids: &[i64],
 ) -> Result<HashMap<i64, entities::Account>, sqlx::Error> {
-    let rows = accounts::get_many(c, ids).await?;
+    let rows = accounts::get_many_for_display(c, ids).await?;
     Ok(rows.iter().map(|a| (a.id, account(cfg, a))).collect())
 }
 
@@ -274,11 +274,12 @@ pub async fn statuses(
     let mut account_ids: HashSet<i64> = rows.values().map(|s| s.account_id).collect();
     account_ids.extend(mentions.iter().map(|m| m.account_id));
     let account_ids: Vec<i64> = account_ids.into_iter().collect();
-    let account_rows: HashMap<i64, AccountRow> = accounts::get_many(c.re(), &account_ids)
-        .await?
-        .into_iter()
-        .map(|a| (a.id, a))
-        .collect();
+    let account_rows: HashMap<i64, AccountRow> =
+        accounts::get_many_for_display(c.re(), &account_ids)
+            .await?
+            .into_iter()
+            .map(|a| (a.id, a))
+            .collect();
 
     // Visibility and the viewer's interaction flags, in one query.
     let state = match viewer {
