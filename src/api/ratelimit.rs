@@ -7,6 +7,8 @@ use std::net::IpAddr;
 
 use parking_lot::Mutex;
 
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
 use crate::time::now_ms;
 
 /// A fixed-window counter store.
@@ -88,6 +90,30 @@ impl RateLimiter {
             remaining: limit.saturating_sub(entry.1),
             reset_at: window_start + period_ms,
         }
+    }
+}
+
+/// Deletions (of statuses and of boosts) allowed per account per window, as in Mastodon
+/// (`throttle_api_delete`: 30 per 30 minutes): deleting re-federates and rewrites feeds.
+pub const DELETES_PER_WINDOW: u32 = 30;
+/// The window of [`DELETES_PER_WINDOW`].
+pub const DELETE_WINDOW_MS: i64 = 30 * 60_000;
+
+/// Counts one deletion by `account_id` (when the client is rate-limited at all) and refuses
+/// it with 429 beyond [`DELETES_PER_WINDOW`] per [`DELETE_WINDOW_MS`].
+pub fn check_delete(state: &AppState, ip: IpAddr, account_id: i64) -> AppResult<()> {
+    if !state.config.rate_limited(ip) {
+        return Ok(());
+    }
+    let d = state.rate_limiter.hit(
+        &format!("delete:{account_id}"),
+        DELETES_PER_WINDOW,
+        DELETE_WINDOW_MS,
+    );
+    if d.allowed {
+        Ok(())
+    } else {
+        Err(AppError::TooManyRequests)
     }
 }
 

@@ -2,8 +2,8 @@
 //! answer with the status as the viewer now sees it, and the `favourited_by` /
 //! `reblogged_by` account lists.
 
-use axum::Json;
 use axum::extract::{OriginalUri, Path, State};
+use axum::{Extension, Json};
 use serde::Deserialize;
 
 use super::render;
@@ -11,6 +11,7 @@ use crate::api::auth::Auth;
 use crate::api::entities;
 use crate::api::pagination::{PageParams, Paged, path_id};
 use crate::api::params::{Params, flex};
+use crate::api::{ClientIp, ratelimit};
 use crate::db::statuses::interactions as repo;
 use crate::error::{AppError, AppResult};
 use crate::service::hydrate;
@@ -74,11 +75,13 @@ pub async fn reblog(
 /// `POST /api/v1/statuses/:id/unreblog`: answers with the original status.
 pub async fn unreblog(
     State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     auth: Auth,
     Path(id): Path<String>,
 ) -> StatusJson {
     let viewer = auth.user(&["write:statuses"])?.account.id;
     let id = path_id(&id)?;
+    ratelimit::check_delete(&state, ip, viewer)?;
     let original = interactions::unreblog(&state, viewer, id).await?;
     render(&state, Some(viewer), original).await
 }

@@ -1,9 +1,9 @@
 //! Posting, reading, editing and deleting statuses; threads, edit history and source.
 
-use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -12,6 +12,7 @@ use crate::api::auth::Auth;
 use crate::api::entities;
 use crate::api::pagination::path_id;
 use crate::api::params::{Params, flex};
+use crate::api::{ClientIp, ratelimit};
 use crate::db::{accounts, statuses};
 use crate::error::{AppError, AppResult};
 use crate::service::hydrate::{self, StatusOptions};
@@ -194,11 +195,13 @@ pub async fn update(
 /// `text` (instead of `content`) for "delete and redraft".
 pub async fn destroy(
     State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     auth: Auth,
     Path(id): Path<String>,
 ) -> AppResult<Json<Value>> {
     let user = auth.user(&["write:statuses"])?;
     let id = path_id(&id)?;
+    ratelimit::check_delete(&state, ip, user.account.id)?;
     let entity = delete::delete(&state, &user.account, id).await?;
     let mut v = serde_json::to_value(entity).map_err(|e| AppError::Internal(e.into()))?;
     if let Some(obj) = v.as_object_mut() {

@@ -499,3 +499,86 @@ async fn show_and_index() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn deletions_are_limited_to_30_per_half_hour() {
+    each_backend_with(
+        |cfg| cfg.rate_limit_exempt_loopback = false,
+        |app| async move {
+            let alice = app.user("alice").await;
+            let bob = app.user("bob").await;
+            let bobs = json(
+                app.post_json(
+                    "/api/v1/statuses",
+                    Some(&bob.token),
+                    &json!({"status": "boost me"}),
+                )
+                .await,
+                StatusCode::OK,
+            )
+            .await;
+            let bobs_id = bobs["id"].as_str().unwrap();
+            let mut ids = Vec::new();
+            for i in 0..30 {
+                let v = json(
+                    app.post_json(
+                        "/api/v1/statuses",
+                        Some(&alice.token),
+                        &json!({"status": format!("post {i}")}),
+                    )
+                    .await,
+                    StatusCode::OK,
+                )
+                .await;
+                ids.push(v["id"].as_str().unwrap().to_owned());
+            }
+            let reblogged = app
+                .post_empty(
+                    &format!("/api/v1/statuses/{bobs_id}/reblog"),
+                    Some(&alice.token),
+                )
+                .await;
+            assert_eq!(reblogged.status(), StatusCode::OK);
+            let delete = |id: String| {
+                app.req(reqwest::Method::DELETE, &format!("/api/v1/statuses/{id}"))
+                    .bearer_auth(&alice.token)
+                    .send()
+            };
+            // 29 deletions and one unreblog use up the allowance…
+            for id in ids.drain(..29) {
+                assert_eq!(delete(id).await.unwrap().status(), StatusCode::OK);
+            }
+            let r = app
+                .post_empty(
+                    &format!("/api/v1/statuses/{bobs_id}/unreblog"),
+                    Some(&alice.token),
+                )
+                .await;
+            assert_eq!(r.status(), StatusCode::OK);
+            // …so the 31st is refused in Mastodon's format and deletes nothing.
+            let last = ids.pop().unwrap();
+            let v = error(
+                delete(last.clone()).await.unwrap(),
+                StatusCode::TOO_MANY_REQUESTS,
+            )
+            .await;
+            assert!(v["error"].is_string());
+            let still = app
+                .get(&format!("/api/v1/statuses/{last}"), Some(&alice.token))
+                .await;
+            assert_eq!(still.status(), StatusCode::OK);
+            // Other people's deletions are counted separately.
+            let r = app
+                .req(
+                    reqwest::Method::DELETE,
+                    &format!("/api/v1/statuses/{bobs_id}"),
+                )
+                .bearer_auth(&bob.token)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+        },
+    )
+    .await;
+}
