@@ -113,7 +113,12 @@ pub async fn verify_credentials(
     } else {
         auth.user(&SCOPES)?
     };
-    Ok(Json(current(&state, me.account.id, me.user.id).await?))
+    // The rows the token was resolved with are this request's own reads: no need to load
+    // them again.
+    let mut h = state.db.read().await?;
+    Ok(Json(
+        credential_account(h.conn(), &state, &me.account, &me.user).await?,
+    ))
 }
 
 /// One `fields_attributes` entry.
