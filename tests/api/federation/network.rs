@@ -817,3 +817,130 @@ async fn a_peer_down_for_a_while_receives_everything_queued() {
         a.shutdown().await;
     }
 }
+
+#[tokio::test]
+async fn locked_accounts_private_posts_edits_of_boosted_posts_and_tags() {
+    each_backend_pair(|a, b| async move {
+        let alice = a.user("alice").await;
+        let bob = b.user("bob").await;
+        let erin = b.user("erin").await;
+        // Alice locks her account; B learns it, and erin's follow waits on A.
+        update_profile(&a, &alice, json!({"locked": true})).await;
+        follow_remote(&b, &bob, &a, &alice).await;
+        let requests = get(&a, &alice, "/api/v1/follow_requests").await;
+        assert_eq!(requests[0]["acct"], acct(&b, &bob).as_str(), "{requests}");
+        let alice_on_b = lookup(&b, &bob, &acct(&a, &alice)).await;
+        let acc = get(&b, &bob, &format!("/api/v1/accounts/{alice_on_b}")).await;
+        assert_eq!(acc["locked"], true, "{acc}");
+        let bob_on_a = requests[0]["id"].as_str().unwrap().to_owned();
+        assert_eq!(relationship(&a, &alice, &bob_on_a).await["requested_by"], true);
+
+        // Before approval a followers-only post does not reach bob.
+        let early = post(&a, &alice, "before you were approved", "private").await;
+        settle(&[&a, &b]).await;
+        assert_eq!(local_id(&b, &early["uri"]).await, None);
+        act(&a, &alice, &format!("/api/v1/follow_requests/{bob_on_a}/authorize")).await;
+        settle(&[&a, &b]).await;
+        assert_eq!(relationship(&b, &bob, &alice_on_b).await["following"], true);
+        let private = post(&a, &alice, "now you may read this #woolly", "private").await;
+        let public = post(&a, &alice, "and this #Woolly", "public").await;
+        settle(&[&a, &b]).await;
+        assert_eq!(
+            sorted(home_uris(&b, &bob).await),
+            sorted(vec![
+                private["uri"].as_str().unwrap().to_owned(),
+                public["uri"].as_str().unwrap().to_owned()
+            ])
+        );
+        // Hashtag timelines: the public post only, for anyone.
+        let tagged = json(b.get("/api/v1/timelines/tag/woolly", None).await, StatusCode::OK).await;
+        let tagged: Vec<&Value> = tagged.as_array().unwrap().iter().map(|s| &s["uri"]).collect();
+        assert_eq!(tagged, [&public["uri"]]);
+        // Erin does not follow: the private post is not hers to see.
+        let private_on_b = id_on(&b, &private["uri"]).await;
+        assert_eq!(status_as(&b, Some(&erin), &private_on_b).await.0, StatusCode::NOT_FOUND);
+        // A boost of a private post is refused.
+        let r = b.post_empty(&format!("/api/v1/statuses/{private_on_b}/reblog"), Some(&bob.token)).await;
+        assert!(r.status().is_client_error());
+
+        // Bob boosts the public post; alice edits it: bob is told on B (as Mastodon tells
+        // boosters), the copy and its history follow.
+        let public_on_b = id_on(&b, &public["uri"]).await;
+        act(&b, &bob, &format!("/api/v1/statuses/{public_on_b}/reblog")).await;
+        settle(&[&a, &b]).await;
+        let r = a
+            .req(Method::PUT, &format!("/api/v1/statuses/{}", public["id"].as_str().unwrap()))
+            .bearer_auth(&alice.token)
+            .json(&json!({"status": format!("and this, edited, @{}", acct(&b, &erin))}))
+            .send()
+            .await
+            .unwrap();
+        json(r, StatusCode::OK).await;
+        settle(&[&a, &b]).await;
+        let n = notifications(&b, &bob).await;
+        assert!(n.contains(&("update".to_owned(), acct(&a, &alice), public["uri"].as_str().unwrap().to_owned())), "{n:?}");
+        // Newly mentioned in the edit: erin hears of it.
+        let n = notifications(&b, &erin).await;
+        assert!(n.contains(&("mention".to_owned(), acct(&a, &alice), public["uri"].as_str().unwrap().to_owned())), "{n:?}");
+        let (_, s) = status_as(&b, Some(&erin), &public_on_b).await;
+        assert!(s["content"].as_str().unwrap().contains("edited"), "{s}");
+        assert_eq!(s["reblogs_count"], 1);
+        assert_eq!(s["tags"].as_array().unwrap().len(), 0, "{s}");
+        let (_, mine) = status_as(&a, Some(&alice), public["id"].as_str().unwrap()).await;
+        assert_eq!(mine["reblogs_count"], 1);
+
+        // Deleting the boosted post removes bob's boost of it on B too.
+        let r = a
+            .req(Method::DELETE, &format!("/api/v1/statuses/{}", public["id"].as_str().unwrap()))
+            .bearer_auth(&alice.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        settle(&[&a, &b]).await;
+        let statuses = get(&b, &bob, &format!("/api/v1/accounts/{}/statuses", bob.account_id)).await;
+        assert!(statuses.as_array().unwrap().is_empty(), "{statuses}");
+        assert_eq!(me(&b, &bob).await["statuses_count"], 0);
+        assert_eq!(
+            sorted(home_uris(&b, &bob).await),
+            vec![private["uri"].as_str().unwrap().to_owned()]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unfollowed_and_blocking_receivers_get_nothing_more() {
+    each_backend_pair(|a, b| async move {
+        let alice = a.user("alice").await;
+        let bob = b.user("bob").await;
+        let carol = b.user("carol").await;
+        follow_remote(&b, &bob, &a, &alice).await;
+        follow_remote(&b, &carol, &a, &alice).await;
+        let alice_on_b = lookup(&b, &bob, &acct(&a, &alice)).await;
+        // Bob unfollows; carol blocks alice on her side.
+        act(&b, &bob, &format!("/api/v1/accounts/{alice_on_b}/unfollow")).await;
+        act(&b, &carol, &format!("/api/v1/accounts/{alice_on_b}/block")).await;
+        settle(&[&a, &b]).await;
+        assert_eq!(me(&a, &alice).await["followers_count"], 0);
+        let s = post(&a, &alice, "anyone there?", "public").await;
+        let p = post(&a, &alice, "followers?", "private").await;
+        settle(&[&a, &b]).await;
+        // Nobody on B follows alice any more: nothing was sent.
+        assert_eq!(local_id(&b, &s["uri"]).await, None);
+        assert_eq!(local_id(&b, &p["uri"]).await, None);
+        assert!(home_uris(&b, &bob).await.is_empty());
+        assert!(home_uris(&b, &carol).await.is_empty());
+        // A mention of carol, who blocks alice, is neither shown nor notified.
+        // (Mastodon still shows it to her when she opens it: only the author's blocks hide.)
+        post(&a, &alice, &format!("@{} hello?", acct(&b, &carol)), "public").await;
+        settle(&[&a, &b]).await;
+        assert!(notifications(&b, &carol).await.is_empty());
+        assert!(home_uris(&b, &carol).await.is_empty());
+        // A's copy of the relationship: alice is blocked by carol.
+        let carol_on_a = lookup(&a, &alice, &acct(&b, &carol)).await;
+        let r = a.post_empty(&format!("/api/v1/accounts/{carol_on_a}/follow"), Some(&alice.token)).await;
+        assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    })
+    .await;
+}
