@@ -8,6 +8,7 @@ mod delivery_activities;
 mod dialects;
 mod discovery;
 mod fake_remote;
+mod housekeeping;
 mod inbox;
 mod network;
 mod statuses;

@@ -833,13 +833,21 @@ async fn locked_accounts_private_posts_edits_of_boosted_posts_and_tags() {
         let acc = get(&b, &bob, &format!("/api/v1/accounts/{alice_on_b}")).await;
         assert_eq!(acc["locked"], true, "{acc}");
         let bob_on_a = requests[0]["id"].as_str().unwrap().to_owned();
-        assert_eq!(relationship(&a, &alice, &bob_on_a).await["requested_by"], true);
+        assert_eq!(
+            relationship(&a, &alice, &bob_on_a).await["requested_by"],
+            true
+        );
 
         // Before approval a followers-only post does not reach bob.
         let early = post(&a, &alice, "before you were approved", "private").await;
         settle(&[&a, &b]).await;
         assert_eq!(local_id(&b, &early["uri"]).await, None);
-        act(&a, &alice, &format!("/api/v1/follow_requests/{bob_on_a}/authorize")).await;
+        act(
+            &a,
+            &alice,
+            &format!("/api/v1/follow_requests/{bob_on_a}/authorize"),
+        )
+        .await;
         settle(&[&a, &b]).await;
         assert_eq!(relationship(&b, &bob, &alice_on_b).await["following"], true);
         let private = post(&a, &alice, "now you may read this #woolly", "private").await;
@@ -853,14 +861,31 @@ async fn locked_accounts_private_posts_edits_of_boosted_posts_and_tags() {
             ])
         );
         // Hashtag timelines: the public post only, for anyone.
-        let tagged = json(b.get("/api/v1/timelines/tag/woolly", None).await, StatusCode::OK).await;
-        let tagged: Vec<&Value> = tagged.as_array().unwrap().iter().map(|s| &s["uri"]).collect();
+        let tagged = json(
+            b.get("/api/v1/timelines/tag/woolly", None).await,
+            StatusCode::OK,
+        )
+        .await;
+        let tagged: Vec<&Value> = tagged
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| &s["uri"])
+            .collect();
         assert_eq!(tagged, [&public["uri"]]);
         // Erin does not follow: the private post is not hers to see.
         let private_on_b = id_on(&b, &private["uri"]).await;
-        assert_eq!(status_as(&b, Some(&erin), &private_on_b).await.0, StatusCode::NOT_FOUND);
+        assert_eq!(
+            status_as(&b, Some(&erin), &private_on_b).await.0,
+            StatusCode::NOT_FOUND
+        );
         // A boost of a private post is refused.
-        let r = b.post_empty(&format!("/api/v1/statuses/{private_on_b}/reblog"), Some(&bob.token)).await;
+        let r = b
+            .post_empty(
+                &format!("/api/v1/statuses/{private_on_b}/reblog"),
+                Some(&bob.token),
+            )
+            .await;
         assert!(r.status().is_client_error());
 
         // Bob boosts the public post; alice edits it: bob is told on B (as Mastodon tells
@@ -869,7 +894,10 @@ async fn locked_accounts_private_posts_edits_of_boosted_posts_and_tags() {
         act(&b, &bob, &format!("/api/v1/statuses/{public_on_b}/reblog")).await;
         settle(&[&a, &b]).await;
         let r = a
-            .req(Method::PUT, &format!("/api/v1/statuses/{}", public["id"].as_str().unwrap()))
+            .req(
+                Method::PUT,
+                &format!("/api/v1/statuses/{}", public["id"].as_str().unwrap()),
+            )
             .bearer_auth(&alice.token)
             .json(&json!({"status": format!("and this, edited, @{}", acct(&b, &erin))}))
             .send()
@@ -878,10 +906,24 @@ async fn locked_accounts_private_posts_edits_of_boosted_posts_and_tags() {
         json(r, StatusCode::OK).await;
         settle(&[&a, &b]).await;
         let n = notifications(&b, &bob).await;
-        assert!(n.contains(&("update".to_owned(), acct(&a, &alice), public["uri"].as_str().unwrap().to_owned())), "{n:?}");
+        assert!(
+            n.contains(&(
+                "update".to_owned(),
+                acct(&a, &alice),
+                public["uri"].as_str().unwrap().to_owned()
+            )),
+            "{n:?}"
+        );
         // Newly mentioned in the edit: erin hears of it.
         let n = notifications(&b, &erin).await;
-        assert!(n.contains(&("mention".to_owned(), acct(&a, &alice), public["uri"].as_str().unwrap().to_owned())), "{n:?}");
+        assert!(
+            n.contains(&(
+                "mention".to_owned(),
+                acct(&a, &alice),
+                public["uri"].as_str().unwrap().to_owned()
+            )),
+            "{n:?}"
+        );
         let (_, s) = status_as(&b, Some(&erin), &public_on_b).await;
         assert!(s["content"].as_str().unwrap().contains("edited"), "{s}");
         assert_eq!(s["reblogs_count"], 1);
@@ -891,14 +933,22 @@ async fn locked_accounts_private_posts_edits_of_boosted_posts_and_tags() {
 
         // Deleting the boosted post removes bob's boost of it on B too.
         let r = a
-            .req(Method::DELETE, &format!("/api/v1/statuses/{}", public["id"].as_str().unwrap()))
+            .req(
+                Method::DELETE,
+                &format!("/api/v1/statuses/{}", public["id"].as_str().unwrap()),
+            )
             .bearer_auth(&alice.token)
             .send()
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         settle(&[&a, &b]).await;
-        let statuses = get(&b, &bob, &format!("/api/v1/accounts/{}/statuses", bob.account_id)).await;
+        let statuses = get(
+            &b,
+            &bob,
+            &format!("/api/v1/accounts/{}/statuses", bob.account_id),
+        )
+        .await;
         assert!(statuses.as_array().unwrap().is_empty(), "{statuses}");
         assert_eq!(me(&b, &bob).await["statuses_count"], 0);
         assert_eq!(
@@ -933,13 +983,24 @@ async fn unfollowed_and_blocking_receivers_get_nothing_more() {
         assert!(home_uris(&b, &carol).await.is_empty());
         // A mention of carol, who blocks alice, is neither shown nor notified.
         // (Mastodon still shows it to her when she opens it: only the author's blocks hide.)
-        post(&a, &alice, &format!("@{} hello?", acct(&b, &carol)), "public").await;
+        post(
+            &a,
+            &alice,
+            &format!("@{} hello?", acct(&b, &carol)),
+            "public",
+        )
+        .await;
         settle(&[&a, &b]).await;
         assert!(notifications(&b, &carol).await.is_empty());
         assert!(home_uris(&b, &carol).await.is_empty());
         // A's copy of the relationship: alice is blocked by carol.
         let carol_on_a = lookup(&a, &alice, &acct(&b, &carol)).await;
-        let r = a.post_empty(&format!("/api/v1/accounts/{carol_on_a}/follow"), Some(&alice.token)).await;
+        let r = a
+            .post_empty(
+                &format!("/api/v1/accounts/{carol_on_a}/follow"),
+                Some(&alice.token),
+            )
+            .await;
         assert_eq!(r.status(), StatusCode::FORBIDDEN);
     })
     .await;
