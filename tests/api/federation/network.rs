@@ -29,6 +29,31 @@ async fn lookup(app: &TestApp, viewer: &TestUser, acct: &str) -> String {
     a["id"].as_str().unwrap().to_owned()
 }
 
+/// `user` deletes their status `s` (an entity) through the API.
+async fn delete_status(app: &TestApp, user: &TestUser, s: &Value) {
+    let path = format!("/api/v1/statuses/{}", s["id"].as_str().unwrap());
+    let r = app
+        .req(Method::DELETE, &path)
+        .bearer_auth(&user.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+}
+
+/// `user` edits their status `s` (an entity) to `text` through the API.
+async fn edit_status(app: &TestApp, user: &TestUser, s: &Value, text: impl Into<String>) {
+    let path = format!("/api/v1/statuses/{}", s["id"].as_str().unwrap());
+    let r = app
+        .req(Method::PUT, &path)
+        .bearer_auth(&user.token)
+        .json(&json!({ "status": text.into() }))
+        .send()
+        .await
+        .unwrap();
+    json(r, StatusCode::OK).await;
+}
+
 /// `user@domain` of `user` on `app`.
 fn acct(app: &TestApp, user: &TestUser) -> String {
     format!("{}@{}", user.username, domain(app))
@@ -308,6 +333,8 @@ async fn every_visibility_arrives_exactly_where_it_should() {
         let public = post(&a, &alice, "public post", "public").await;
         let unlisted = post(&a, &alice, "unlisted post", "unlisted").await;
         let private = post(&a, &alice, "followers only", "private").await;
+        // A has never heard of dave: posting resolves the handle (regression: unknown remote
+        // mentions used to stay plain text and the post never left A).
         let to_dave = post(&a, &alice, &format!("@{} psst", acct(&b, &dave)), "direct").await;
         let to_carol = post(&a, &alice, &format!("@{} hi", acct(&b, &carol)), "direct").await;
         settle(&[&a, &b, &c]).await;
@@ -508,17 +535,7 @@ async fn edits_and_deletes_propagate() {
         settle(&[&a, &b]).await;
         let on_b = id_on(&b, &s["uri"]).await;
 
-        let r = a
-            .req(
-                Method::PUT,
-                &format!("/api/v1/statuses/{}", s["id"].as_str().unwrap()),
-            )
-            .bearer_auth(&alice.token)
-            .json(&json!({"status": "second version"}))
-            .send()
-            .await
-            .unwrap();
-        json(r, StatusCode::OK).await;
+        edit_status(&a, &alice, &s, "second version").await;
         settle(&[&a, &b]).await;
         let (_, copy) = status_as(&b, Some(&bob), &on_b).await;
         assert!(
@@ -552,16 +569,7 @@ async fn edits_and_deletes_propagate() {
         // Deletes: gone from B's home and status API (the private one too).
         let private_on_b = id_on(&b, &reply_target["uri"]).await;
         for st in [&s, &reply_target] {
-            let r = a
-                .req(
-                    Method::DELETE,
-                    &format!("/api/v1/statuses/{}", st["id"].as_str().unwrap()),
-                )
-                .bearer_auth(&alice.token)
-                .send()
-                .await
-                .unwrap();
-            assert_eq!(r.status(), StatusCode::OK);
+            delete_status(&a, &alice, st).await;
         }
         settle(&[&a, &b]).await;
         assert!(home_uris(&b, &bob).await.is_empty());
@@ -893,17 +901,13 @@ async fn locked_accounts_private_posts_edits_of_boosted_posts_and_tags() {
         let public_on_b = id_on(&b, &public["uri"]).await;
         act(&b, &bob, &format!("/api/v1/statuses/{public_on_b}/reblog")).await;
         settle(&[&a, &b]).await;
-        let r = a
-            .req(
-                Method::PUT,
-                &format!("/api/v1/statuses/{}", public["id"].as_str().unwrap()),
-            )
-            .bearer_auth(&alice.token)
-            .json(&json!({"status": format!("and this, edited, @{}", acct(&b, &erin))}))
-            .send()
-            .await
-            .unwrap();
-        json(r, StatusCode::OK).await;
+        edit_status(
+            &a,
+            &alice,
+            &public,
+            format!("and this, edited, @{}", acct(&b, &erin)),
+        )
+        .await;
         settle(&[&a, &b]).await;
         let n = notifications(&b, &bob).await;
         assert!(
@@ -932,16 +936,7 @@ async fn locked_accounts_private_posts_edits_of_boosted_posts_and_tags() {
         assert_eq!(mine["reblogs_count"], 1);
 
         // Deleting the boosted post removes bob's boost of it on B too.
-        let r = a
-            .req(
-                Method::DELETE,
-                &format!("/api/v1/statuses/{}", public["id"].as_str().unwrap()),
-            )
-            .bearer_auth(&alice.token)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::OK);
+        delete_status(&a, &alice, &public).await;
         settle(&[&a, &b]).await;
         let statuses = get(
             &b,
