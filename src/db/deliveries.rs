@@ -425,67 +425,6 @@ pub async fn remote_boosters(c: Conn<'_>, status_id: i64) -> Result<Vec<i64>, sq
     .await)
 }
 
-/// Which table holds a follow edge, for its activity id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FollowTable {
-    /// `follows`.
-    Follow,
-    /// `follow_requests`.
-    Request,
-}
-
-impl FollowTable {
-    fn table(self) -> &'static str {
-        match self {
-            FollowTable::Follow => "follows",
-            FollowTable::Request => "follow_requests",
-        }
-    }
-}
-
-/// `(row id, uri)` of the edge `account_id` → `target_account_id`: `uri` is the id of the
-/// Follow activity that created it (ours for local followers, the remote server's for remote
-/// ones), when known.
-pub async fn follow_edge_uri(
-    c: Conn<'_>,
-    table: FollowTable,
-    account_id: i64,
-    target_account_id: i64,
-) -> Result<Option<(i64, Option<String>)>, sqlx::Error> {
-    let sql = format!(
-        "SELECT id, uri FROM {} WHERE account_id = $1 AND target_account_id = $2",
-        table.table()
-    );
-    with_conn!(c, |c| sqlx::query_as::<_, (i64, Option<String>)>(
-        sqlx::AssertSqlSafe(sql.as_str())
-    )
-    .bind(account_id)
-    .bind(target_account_id)
-    .fetch_optional(c)
-    .await)
-}
-
-/// Records the Follow activity id of an edge.
-pub async fn set_follow_edge_uri(
-    c: Conn<'_>,
-    table: FollowTable,
-    account_id: i64,
-    target_account_id: i64,
-    uri: &str,
-) -> Result<(), sqlx::Error> {
-    let sql = format!(
-        "UPDATE {} SET uri = $3 WHERE account_id = $1 AND target_account_id = $2",
-        table.table()
-    );
-    with_conn!(c, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(account_id)
-        .bind(target_account_id)
-        .bind(uri)
-        .execute(c)
-        .await
-        .map(|_| ()))
-}
-
 /// The id of the block `account_id` → `target_account_id`.
 pub async fn block_id(
     c: Conn<'_>,

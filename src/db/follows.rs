@@ -171,6 +171,67 @@ pub async fn get_edge(
     .await)
 }
 
+/// The edge in `edge`'s table whose Follow activity id is `uri`.
+pub async fn edge_by_uri(
+    c: Conn<'_>,
+    edge: Edge,
+    uri: &str,
+) -> Result<Option<FollowRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {FOLLOW_COLUMNS} FROM {} WHERE uri = $1",
+        edge.table()
+    );
+    with_conn!(c, |c| sqlx::query_as::<_, FollowRow>(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(uri)
+    .fetch_optional(c)
+    .await)
+}
+
+/// `(row id, uri)` of the edge `account_id` → `target_account_id`: `uri` is the id of the
+/// Follow activity that created it (ours for local followers, the remote server's for remote
+/// ones), when known.
+pub async fn edge_uri(
+    c: Conn<'_>,
+    edge: Edge,
+    account_id: i64,
+    target_account_id: i64,
+) -> Result<Option<(i64, Option<String>)>, sqlx::Error> {
+    let sql = format!(
+        "SELECT id, uri FROM {} WHERE account_id = $1 AND target_account_id = $2",
+        edge.table()
+    );
+    with_conn!(c, |c| sqlx::query_as::<_, (i64, Option<String>)>(
+        sqlx::AssertSqlSafe(sql.as_str())
+    )
+    .bind(account_id)
+    .bind(target_account_id)
+    .fetch_optional(c)
+    .await)
+}
+
+/// Records the Follow activity id of the edge `account_id` → `target_account_id`.
+pub async fn set_edge_uri(
+    c: Conn<'_>,
+    edge: Edge,
+    account_id: i64,
+    target_account_id: i64,
+    uri: &str,
+) -> Result<(), sqlx::Error> {
+    let sql = format!(
+        "UPDATE {} SET uri = $3 WHERE account_id = $1 AND target_account_id = $2",
+        edge.table()
+    );
+    with_conn!(c, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+        .bind(account_id)
+        .bind(target_account_id)
+        .bind(uri)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
 /// Inserts an edge unless the pair already has one; returns whether a row was inserted.
 pub async fn insert_edge(c: Conn<'_>, edge: Edge, row: &FollowRow) -> Result<bool, sqlx::Error> {
     let sql = format!(

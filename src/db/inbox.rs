@@ -6,7 +6,6 @@ use sqlx::FromRow;
 
 use super::Conn;
 use super::accounts::{ACCOUNT_COLUMNS, Account};
-use super::follows::{Edge, FollowRow};
 use super::statuses::{STATUS_COLUMNS, Status};
 use crate::with_conn;
 
@@ -323,74 +322,6 @@ pub async fn status_ids_of(c: Conn<'_>, account_id: i64) -> Result<Vec<i64>, sql
     .await)
 }
 
-fn edge_table(edge: Edge) -> &'static str {
-    match edge {
-        Edge::Follow => "follows",
-        Edge::Request => "follow_requests",
-    }
-}
-
-/// The follow or follow request whose Follow activity id is `uri`.
-pub async fn edge_by_uri(
-    c: Conn<'_>,
-    edge: Edge,
-    uri: &str,
-) -> Result<Option<FollowRow>, sqlx::Error> {
-    let sql = format!(
-        "SELECT id, account_id, target_account_id, show_reblogs, notify, languages, created_at \
-         FROM {} WHERE uri = $1",
-        edge_table(edge)
-    );
-    with_conn!(c, |c| sqlx::query_as::<_, FollowRow>(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
-    .bind(uri)
-    .fetch_optional(c)
-    .await)
-}
-
-/// Sets the Follow activity id of the edge `account_id` → `target_account_id`.
-pub async fn set_edge_uri(
-    c: Conn<'_>,
-    edge: Edge,
-    account_id: i64,
-    target_account_id: i64,
-    uri: &str,
-) -> Result<(), sqlx::Error> {
-    let sql = format!(
-        "UPDATE {} SET uri = $3 WHERE account_id = $1 AND target_account_id = $2",
-        edge_table(edge)
-    );
-    with_conn!(c, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
-        .bind(account_id)
-        .bind(target_account_id)
-        .bind(uri)
-        .execute(c)
-        .await
-        .map(|_| ()))
-}
-
-/// The Follow activity id stored on the edge `account_id` → `target_account_id`.
-pub async fn edge_uri(
-    c: Conn<'_>,
-    edge: Edge,
-    account_id: i64,
-    target_account_id: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    let sql = format!(
-        "SELECT uri FROM {} WHERE account_id = $1 AND target_account_id = $2",
-        edge_table(edge)
-    );
-    with_conn!(c, |c| sqlx::query_scalar::<_, Option<String>>(
-        sqlx::AssertSqlSafe(sql.as_str())
-    )
-    .bind(account_id)
-    .bind(target_account_id)
-    .fetch_optional(c)
-    .await
-    .map(Option::flatten))
-}
-
 /// All follow edges (both tables, both directions) touching `account_id`, as
 /// `(edge, follower, followed)`.
 pub async fn edges_touching(
@@ -570,4 +501,60 @@ pub async fn uncount_interactions_of(mut c: Conn<'_>, account_id: i64) -> Result
             .map(|_| ()))?;
     }
     Ok(())
+}
+
+/// Remembers that the remote status `uri` was deleted by its author `account_id`.
+pub async fn insert_tombstone(
+    c: Conn<'_>,
+    uri: &str,
+    account_id: i64,
+    now: i64,
+) -> Result<(), sqlx::Error> {
+    with_conn!(c, |c| sqlx::query(
+        "INSERT INTO status_tombstones (uri, account_id, deleted_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (uri) DO UPDATE SET deleted_at = excluded.deleted_at"
+    )
+    .bind(uri)
+    .bind(account_id)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// Whether the remote status `uri` was deleted at or after `since`.
+pub async fn tombstoned(c: Conn<'_>, uri: &str, since: i64) -> Result<bool, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT count(*) FROM status_tombstones WHERE uri = $1 AND deleted_at >= $2"
+    )
+    .bind(uri)
+    .bind(since)
+    .fetch_one(c)
+    .await
+    .map(|n| n > 0))
+}
+
+/// Forgets deletions older than `before`; returns how many were forgotten.
+pub async fn prune_tombstones(c: Conn<'_>, before: i64) -> Result<u64, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query(
+        "DELETE FROM status_tombstones WHERE deleted_at < $1"
+    )
+    .bind(before)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
+}
+
+/// Deletes at most `limit` processed received activities received before `before` (their
+/// ids are no longer needed to recognise redeliveries); returns how many went.
+pub async fn prune_activities(c: Conn<'_>, before: i64, limit: i64) -> Result<u64, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query(
+        "DELETE FROM inbox_activities WHERE id IN (SELECT id FROM inbox_activities \
+         WHERE received_at < $1 AND processed_at IS NOT NULL ORDER BY received_at LIMIT $2)"
+    )
+    .bind(before)
+    .bind(limit)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
 }

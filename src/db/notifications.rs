@@ -93,8 +93,9 @@ async fn group_key_for(
     Ok(Some(format!("{prefix}-{bucket}")))
 }
 
-/// Creates a notification unless the same (recipient, type, activity) exists, or the
-/// recipient blocks the sender or mutes them with notifications hidden, or muted the thread.
+/// Creates a notification unless the recipient is not a local account (remote accounts are
+/// told by their own server), the same (recipient, type, activity) exists, or the recipient
+/// blocks the sender or mutes them with notifications hidden, or muted the thread.
 /// Returns the new notification's id when one was created.
 #[allow(clippy::too_many_arguments)]
 pub async fn create(
@@ -113,6 +114,7 @@ pub async fn create(
     let group_key = group_key_for(c.re(), recipient, kind, status_id, now).await?;
     let sql = "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, activity_id, created_at, group_key) \
         SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE $2 <> $3 \
+          AND EXISTS (SELECT 1 FROM accounts r WHERE r.id = $2 AND r.domain IS NULL) \
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = $2 AND b.target_account_id = $3) \
           AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = $2 AND m.target_account_id = $3 \
                           AND m.hide_notifications AND (m.expires_at IS NULL OR m.expires_at > $7)) \

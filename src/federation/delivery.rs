@@ -82,7 +82,7 @@ struct Worker {
 /// cancelled.
 pub fn spawn(state: AppState, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
-        let client = match FedClient::new(&state.config) {
+        let client = match state.fed_client() {
             Ok(c) => c,
             Err(e) => {
                 tracing::error!(error = %e, "delivery worker: no HTTP client; deliveries stay queued");

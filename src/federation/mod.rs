@@ -19,6 +19,7 @@
 //! - [`outbox`] and [`delivery`]: activities of local accounts queued in the action's
 //!   transaction, expanded into per-inbox deliveries, and sent by the delivery workers with
 //!   retries (see ARCHITECTURE.md, "How a delivery flows").
+//! - [`prune`]: hourly removal of old received activities and remembered deletions.
 
 pub mod address;
 pub mod client;
@@ -26,6 +27,7 @@ pub mod delivery;
 pub mod inbox;
 pub mod keys;
 pub mod outbox;
+pub mod prune;
 pub mod render;
 pub mod resolve;
 pub mod sanitize;

@@ -15,7 +15,8 @@
 use crate::config::Config;
 use crate::db::Conn;
 use crate::db::accounts::{self, Account};
-use crate::db::deliveries::{self as repo, FollowTable};
+use crate::db::deliveries as repo;
+use crate::db::follows::{self, Edge};
 use crate::db::statuses::{self, Status};
 use crate::federation::outbox::{self, Recipients};
 use crate::federation::render::{self, Site};
@@ -225,13 +226,12 @@ pub async fn follow_requested(
     let Some((actor, other)) = local_and_remote(c.re(), follower, target).await? else {
         return Ok(());
     };
-    let Some((row_id, _)) =
-        repo::follow_edge_uri(c.re(), FollowTable::Request, follower, target).await?
+    let Some((row_id, _)) = follows::edge_uri(c.re(), Edge::Request, follower, target).await?
     else {
         return Ok(());
     };
     let id = render::follow_id(&actor.uri, row_id);
-    repo::set_follow_edge_uri(c.re(), FollowTable::Request, follower, target, &id).await?;
+    follows::set_edge_uri(c.re(), Edge::Request, follower, target, &id).await?;
     let activity = render::follow(&id, &actor.uri, &other.uri);
     outbox::enqueue(c, actor.id, &activity, &Recipients::accounts([other.id])).await?;
     Ok(())
@@ -244,10 +244,8 @@ async fn follow_activity_id(
     follower: &Account,
     target: i64,
 ) -> Result<Option<(String, i64)>, sqlx::Error> {
-    for table in [FollowTable::Follow, FollowTable::Request] {
-        if let Some((row_id, uri)) =
-            repo::follow_edge_uri(c.re(), table, follower.id, target).await?
-        {
+    for table in [Edge::Follow, Edge::Request] {
+        if let Some((row_id, uri)) = follows::edge_uri(c.re(), table, follower.id, target).await? {
             let id = uri.unwrap_or_else(|| render::follow_id(&follower.uri, row_id));
             return Ok(Some((id, row_id)));
         }

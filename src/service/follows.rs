@@ -7,13 +7,13 @@
 //! never interleave (a follow cannot slip past a block being committed).
 
 use crate::db::accounts::{self, Account, Counter};
-use crate::db::deliveries::{self as delivery_repo, FollowTable};
 use crate::db::follows::{self, Edge, FollowOptions, FollowRow};
-use crate::db::{Conn, Db, notifications, timelines};
+use crate::db::{Conn, notifications, timelines};
 use crate::error::{AppError, AppResult};
 use crate::id::next_id;
 use crate::service::federate;
 use crate::service::notify::{self, kind};
+use crate::state::AppState;
 use crate::time::now_ms;
 
 /// How many of a newly followed account's latest statuses are copied into the home feed.
@@ -40,12 +40,12 @@ pub async fn load_target(c: Conn<'_>, id: i64) -> AppResult<Account> {
 /// Repeating the call updates the options that were given (`reblogs`, `notify`,
 /// `languages`) on the existing follow or pending request.
 pub async fn follow(
-    db: &Db,
+    state: &AppState,
     viewer: &Account,
     target_id: i64,
     opts: &FollowOptions,
 ) -> AppResult<FollowOutcome> {
-    let mut tx = db.begin().await?;
+    let mut tx = state.db.begin().await?;
     accounts::lock_rows(tx.conn(), &[viewer.id, target_id]).await?;
     let target = load_target(tx.conn(), target_id).await?;
     if target.id == viewer.id {
@@ -107,6 +107,7 @@ pub async fn follow(
         }
     };
     tx.commit().await?;
+    state.wake_workers();
     Ok(outcome)
 }
 
@@ -182,8 +183,8 @@ pub async fn sever(mut c: Conn<'_>, follower: i64, followed: i64) -> Result<bool
 }
 
 /// `viewer` stops following `target_id`, or withdraws a pending request. Idempotent.
-pub async fn unfollow(db: &Db, viewer: &Account, target_id: i64) -> AppResult<()> {
-    let mut tx = db.begin().await?;
+pub async fn unfollow(state: &AppState, viewer: &Account, target_id: i64) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
     accounts::lock_rows(tx.conn(), &[viewer.id, target_id]).await?;
     accounts::get(tx.conn(), target_id)
         .await?
@@ -191,12 +192,17 @@ pub async fn unfollow(db: &Db, viewer: &Account, target_id: i64) -> AppResult<()
     federate::unfollow(tx.conn(), viewer.id, target_id).await?;
     sever(tx.conn(), viewer.id, target_id).await?;
     tx.commit().await?;
+    state.wake_workers();
     Ok(())
 }
 
 /// `owner` makes `follower_id` stop following them. Idempotent.
-pub async fn remove_from_followers(db: &Db, owner: &Account, follower_id: i64) -> AppResult<()> {
-    let mut tx = db.begin().await?;
+pub async fn remove_from_followers(
+    state: &AppState,
+    owner: &Account,
+    follower_id: i64,
+) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
     accounts::lock_rows(tx.conn(), &[owner.id, follower_id]).await?;
     accounts::get(tx.conn(), follower_id)
         .await?
@@ -204,14 +210,19 @@ pub async fn remove_from_followers(db: &Db, owner: &Account, follower_id: i64) -
     federate::answer_follower(tx.conn(), owner.id, follower_id, false).await?;
     sever(tx.conn(), follower_id, owner.id).await?;
     tx.commit().await?;
+    state.wake_workers();
     Ok(())
 }
 
 /// `owner` approves `requester_id`'s pending follow request: the follow is created with the
 /// request's options. Approving again once the follow exists is a no-op; without either a
 /// request or a follow the answer is 404.
-pub async fn authorize_request(db: &Db, owner: &Account, requester_id: i64) -> AppResult<()> {
-    let mut tx = db.begin().await?;
+pub async fn authorize_request(
+    state: &AppState,
+    owner: &Account,
+    requester_id: i64,
+) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
     accounts::lock_rows(tx.conn(), &[owner.id, requester_id]).await?;
     if !authorize_locked(tx.conn(), owner.id, requester_id).await? {
         let following = follows::is_following(tx.conn(), requester_id, owner.id).await?;
@@ -220,6 +231,7 @@ pub async fn authorize_request(db: &Db, owner: &Account, requester_id: i64) -> A
         }
     }
     tx.commit().await?;
+    state.wake_workers();
     Ok(())
 }
 
@@ -237,10 +249,9 @@ pub(crate) async fn authorize_locked(
         return Ok(false);
     };
     federate::answer_follower(c.re(), owner_id, requester_id, true).await?;
-    let follow_uri =
-        delivery_repo::follow_edge_uri(c.re(), FollowTable::Request, requester_id, owner_id)
-            .await?
-            .and_then(|(_, uri)| uri);
+    let follow_uri = follows::edge_uri(c.re(), Edge::Request, requester_id, owner_id)
+        .await?
+        .and_then(|(_, uri)| uri);
     follows::delete_edge(c.re(), Edge::Request, requester_id, owner_id).await?;
     notifications::delete_for_activity(c.re(), owner_id, kind::FOLLOW_REQUEST, request.id).await?;
     let requester = accounts::get(c.re(), requester_id).await?;
@@ -256,14 +267,7 @@ pub(crate) async fn authorize_locked(
         establish(c.re(), &row, r.is_local(), owner_local).await?;
         if let Some(uri) = follow_uri {
             // The remote Follow's id stays known for a later Reject (follower removed).
-            delivery_repo::set_follow_edge_uri(
-                c,
-                FollowTable::Follow,
-                requester_id,
-                owner_id,
-                &uri,
-            )
-            .await?;
+            follows::set_edge_uri(c, Edge::Follow, requester_id, owner_id, &uri).await?;
         }
     }
     Ok(true)
@@ -294,8 +298,8 @@ pub async fn authorize_all_requests(mut c: Conn<'_>, owner_id: i64) -> Result<us
 }
 
 /// `owner` rejects `requester_id`'s pending follow request; 404 when there is none.
-pub async fn reject_request(db: &Db, owner: &Account, requester_id: i64) -> AppResult<()> {
-    let mut tx = db.begin().await?;
+pub async fn reject_request(state: &AppState, owner: &Account, requester_id: i64) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
     accounts::lock_rows(tx.conn(), &[owner.id, requester_id]).await?;
     if follows::get_edge(tx.conn(), Edge::Request, requester_id, owner.id)
         .await?
@@ -308,6 +312,7 @@ pub async fn reject_request(db: &Db, owner: &Account, requester_id: i64) -> AppR
         .ok_or(AppError::NotFound)?;
     notifications::delete_for_activity(tx.conn(), owner.id, kind::FOLLOW_REQUEST, id).await?;
     tx.commit().await?;
+    state.wake_workers();
     Ok(())
 }
 

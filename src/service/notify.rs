@@ -23,7 +23,7 @@ pub mod kind {
 }
 
 /// Notifies `recipient` that `from` did `kind` (caused by row `activity_id`). No-op when the
-/// recipient is the actor, blocks or mutes them, muted the thread, or was already notified
+/// recipient is not a local account (its own server notifies it), is the actor, blocks or mutes them, muted the thread, or was already notified
 /// of this activity. Returns the new notification id.
 pub async fn notify(
     c: Conn<'_>,

@@ -8,12 +8,13 @@ use serde_json::{Map, Value, json};
 
 use crate::config::Config;
 use crate::db::accounts::{self, Account, ProfileUpdate, User};
-use crate::db::{Conn, Db, follows};
+use crate::db::{Conn, follows};
 use crate::error::{AppError, AppResult};
 use crate::service::federate;
 use crate::service::follows as service_follows;
 use crate::service::hydrate::{StoredField, account_url, stored_fields};
 use crate::service::text::{self, MentionTarget, Token};
+use crate::state::AppState;
 use crate::time::now_ms;
 
 /// Longest display name, in characters.
@@ -218,9 +219,7 @@ fn field_value_html(html: String) -> String {
 /// transaction. Unlocking the account approves its pending follow requests in that same
 /// transaction. Nothing is written when any value is invalid.
 pub async fn update(
-    db: &Db,
-    cfg: &Config,
-    local_domain: &str,
+    state: &AppState,
     account_id: i64,
     user_id: i64,
     mut changes: ProfileChanges,
@@ -234,8 +233,9 @@ pub async fn update(
             .collect();
     }
     validate(&changes)?;
+    let (cfg, local_domain) = (&state.config, state.domain.as_str());
 
-    let mut tx = db.begin().await?;
+    let mut tx = state.db.begin().await?;
     // The account's row is locked before it is read, so that `locked` cannot change under a
     // concurrent follow; when unlocking, the rows of the accounts waiting for approval are
     // locked with it (in id order, as every action between two accounts does).
@@ -320,6 +320,7 @@ pub async fn update(
         .await?;
     }
     tx.commit().await?;
+    state.wake_workers();
     Ok(())
 }
 

@@ -12,6 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::id::next_id;
 use crate::service::federate;
 use crate::service::follows::sever;
+use crate::state::AppState;
 use crate::time::{now_ms, rfc3339};
 
 /// Longest private note on an account (Mastodon's `AccountNote` limit).
@@ -24,8 +25,8 @@ async fn must_exist(c: Conn<'_>, id: i64) -> AppResult<Account> {
 /// `viewer` blocks `target_id`: follows and follow requests in both directions end (with
 /// their counters), and each side's posts leave the other's home feed. Blocking yourself
 /// does nothing, as in Mastodon. Idempotent.
-pub async fn block(db: &Db, viewer: &Account, target_id: i64) -> AppResult<()> {
-    let mut tx = db.begin().await?;
+pub async fn block(state: &AppState, viewer: &Account, target_id: i64) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
     accounts::lock_rows(tx.conn(), &[viewer.id, target_id]).await?;
     let target = must_exist(tx.conn(), target_id).await?;
     if target.id == viewer.id {
@@ -44,12 +45,13 @@ pub async fn block(db: &Db, viewer: &Account, target_id: i64) -> AppResult<()> {
     timelines::remove_author_from_home(tx.conn(), viewer.id, target.id).await?;
     timelines::remove_author_from_home(tx.conn(), target.id, viewer.id).await?;
     tx.commit().await?;
+    state.wake_workers();
     Ok(())
 }
 
 /// `viewer` unblocks `target_id`. Idempotent.
-pub async fn unblock(db: &Db, viewer: &Account, target_id: i64) -> AppResult<()> {
-    let mut tx = db.begin().await?;
+pub async fn unblock(state: &AppState, viewer: &Account, target_id: i64) -> AppResult<()> {
+    let mut tx = state.db.begin().await?;
     accounts::lock_rows(tx.conn(), &[viewer.id, target_id]).await?;
     must_exist(tx.conn(), target_id).await?;
     if let Some(block_id) = delivery_repo::block_id(tx.conn(), viewer.id, target_id).await? {
@@ -57,6 +59,7 @@ pub async fn unblock(db: &Db, viewer: &Account, target_id: i64) -> AppResult<()>
     }
     follows::delete_block(tx.conn(), viewer.id, target_id).await?;
     tx.commit().await?;
+    state.wake_workers();
     Ok(())
 }
 

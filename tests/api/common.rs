@@ -29,6 +29,8 @@ pub struct TestApp {
     /// Which database this instance runs on.
     pub backend: Backend,
     teardown: Option<Teardown>,
+    /// Set while the server is stopped ([`TestApp::stop`]): its PostgreSQL schema, if any.
+    stopped_schema: Option<Option<(String, String)>>,
     _dir: tempfile::TempDir,
 }
 
@@ -133,6 +135,25 @@ where
         let (ta, tb) = (a.teardown.take(), b.teardown.take());
         f(a, b).await;
         for t in [ta, tb].into_iter().flatten() {
+            t.run().await;
+        }
+    }
+}
+
+/// Runs `f` against three fresh servers on `127.0.0.2`, `127.0.0.3` and `127.0.0.5`, on
+/// every configured backend.
+pub async fn each_backend_trio<F, Fut>(f: F)
+where
+    F: Fn(TestApp, TestApp, TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for backend in backends() {
+        let mut a = TestApp::spawn_at(backend, "127.0.0.2", |_| {}).await;
+        let mut b = TestApp::spawn_at(backend, "127.0.0.3", |_| {}).await;
+        let mut c = TestApp::spawn_at(backend, "127.0.0.5", |_| {}).await;
+        let ts = [a.teardown.take(), b.teardown.take(), c.teardown.take()];
+        f(a, b, c).await;
+        for t in ts.into_iter().flatten() {
             t.run().await;
         }
     }
@@ -267,6 +288,7 @@ impl TestApp {
                 handle,
                 pg_schema,
             }),
+            stopped_schema: None,
             _dir: dir,
         }
     }
@@ -412,17 +434,33 @@ impl TestApp {
     /// database, URL and configuration: a server restart. Only for a `TestApp` spawned by the
     /// test itself (`each_backend` keeps the teardown).
     pub async fn restart(mut self) -> TestApp {
+        self.stop().await;
+        self.start_again().await
+    }
+
+    /// Stops the server (its workers finish what they hold); its address refuses connections
+    /// until [`TestApp::start_again`]. Only for a self-spawned `TestApp`.
+    pub async fn stop(&mut self) {
         let t = self
             .teardown
             .take()
-            .expect("restart needs a self-spawned TestApp");
+            .expect("stop needs a running, self-spawned TestApp");
         t.shutdown.cancel();
         let _ = tokio::time::timeout(std::time::Duration::from_secs(30), t.handle).await;
+        self.stopped_schema = Some(t.pg_schema);
+    }
+
+    /// Starts a stopped server again on the same database, URL and configuration.
+    pub async fn start_again(mut self) -> TestApp {
+        let pg_schema = self
+            .stopped_schema
+            .take()
+            .expect("start_again needs a stopped TestApp");
         let config = self.state.config.clone();
         let listener = TcpListener::bind(config.listen).await.expect("rebind");
         let opts = DbOptions {
             max_connections: 8,
-            pg_schema: t.pg_schema.as_ref().map(|(_, s)| s.clone()),
+            pg_schema: pg_schema.as_ref().map(|(_, s)| s.clone()),
             ..DbOptions::default()
         };
         let db = Db::connect(&config.database_url, &opts)
@@ -442,8 +480,9 @@ impl TestApp {
             teardown: Some(Teardown {
                 shutdown,
                 handle,
-                pg_schema: t.pg_schema,
+                pg_schema,
             }),
+            stopped_schema: None,
             _dir: dir,
         }
     }
@@ -453,6 +492,8 @@ impl TestApp {
     pub async fn shutdown(mut self) {
         if let Some(t) = self.teardown.take() {
             t.run().await;
+        } else if let Some(Some((base, schema))) = self.stopped_schema.take() {
+            drop_schema(&base, &schema).await;
         }
     }
 }

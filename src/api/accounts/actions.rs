@@ -84,7 +84,7 @@ pub async fn follow(
         notify: p.notify,
         languages,
     };
-    follows::follow(&state.db, &me.account, target, &opts).await?;
+    follows::follow(&state, &me.account, target, &opts).await?;
     answer(&state, me.account.id, target).await
 }
 
@@ -96,7 +96,7 @@ pub async fn unfollow(
 ) -> AppResult<Json<Relationship>> {
     let me = auth.user(&["write:follows"])?;
     let target = action_target(&state, &id).await?;
-    follows::unfollow(&state.db, &me.account, target).await?;
+    follows::unfollow(&state, &me.account, target).await?;
     answer(&state, me.account.id, target).await
 }
 
@@ -108,7 +108,7 @@ pub async fn remove_from_followers(
 ) -> AppResult<Json<Relationship>> {
     let me = auth.user(&["write:follows"])?;
     let target = action_target(&state, &id).await?;
-    follows::remove_from_followers(&state.db, &me.account, target).await?;
+    follows::remove_from_followers(&state, &me.account, target).await?;
     answer(&state, me.account.id, target).await
 }
 
@@ -120,7 +120,7 @@ pub async fn block(
 ) -> AppResult<Json<Relationship>> {
     let me = auth.user(&["write:blocks"])?;
     let target = action_target(&state, &id).await?;
-    relationships::block(&state.db, &me.account, target).await?;
+    relationships::block(&state, &me.account, target).await?;
     answer(&state, me.account.id, target).await
 }
 
@@ -132,7 +132,7 @@ pub async fn unblock(
 ) -> AppResult<Json<Relationship>> {
     let me = auth.user(&["write:blocks"])?;
     let target = action_target(&state, &id).await?;
-    relationships::unblock(&state.db, &me.account, target).await?;
+    relationships::unblock(&state, &me.account, target).await?;
     answer(&state, me.account.id, target).await
 }
 
@@ -212,7 +212,7 @@ pub async fn authorize(
 ) -> AppResult<Json<Relationship>> {
     let me = auth.user(&["write:follows"])?;
     let requester = path_id(&id)?;
-    follows::authorize_request(&state.db, &me.account, requester).await?;
+    follows::authorize_request(&state, &me.account, requester).await?;
     answer(&state, me.account.id, requester).await
 }
 
@@ -224,7 +224,7 @@ pub async fn reject(
 ) -> AppResult<Json<Relationship>> {
     let me = auth.user(&["write:follows"])?;
     let requester = path_id(&id)?;
-    follows::reject_request(&state.db, &me.account, requester).await?;
+    follows::reject_request(&state, &me.account, requester).await?;
     answer(&state, me.account.id, requester).await
 }
 

@@ -221,14 +221,6 @@ pub async fn update_credentials(
         sensitive: source.sensitive,
         language: language_change(source.language)?,
     };
-    profile::update(
-        &state.db,
-        &state.config,
-        &state.domain,
-        me.account.id,
-        me.user.id,
-        changes,
-    )
-    .await?;
+    profile::update(&state, me.account.id, me.user.id, changes).await?;
     Ok(Json(current(&state, me.account.id, me.user.id).await?))
 }

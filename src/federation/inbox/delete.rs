@@ -7,9 +7,11 @@ use crate::db::inbox as repo;
 use crate::db::statuses::{self, Status, StatusCounter};
 use crate::db::{Conn, notifications};
 use crate::federation::resolve::ResolveError;
+use crate::federation::vocab;
 use crate::service::follows;
 use crate::service::notify::kind;
 use crate::service::statuses::{counts_as_reply, counts_for_author};
+use crate::time::now_ms;
 
 /// Handles a `Delete`.
 pub async fn handle(ctx: &Ctx<'_>) -> Result<(), ResolveError> {
@@ -20,8 +22,14 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<(), ResolveError> {
         return delete_actor(ctx).await;
     }
     let mut tx = ctx.state().db.begin().await?;
+    // The deletion is remembered for a while when the object is on the actor's own server,
+    // so that its Create arriving late (or again) does not bring it back.
+    if vocab::same_origin(object_id, &ctx.actor.uri) {
+        repo::insert_tombstone(tx.conn(), object_id, ctx.actor.id, now_ms()).await?;
+    }
     let Some(s) = repo::status_by_uri(tx.conn(), object_id).await? else {
-        // Unknown (or already deleted): nothing to do.
+        // Unknown (or already deleted): only the remembered deletion.
+        tx.commit().await?;
         return Ok(());
     };
     if s.account_id != ctx.actor.id {

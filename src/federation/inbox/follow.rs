@@ -10,7 +10,6 @@ use serde_json::Value;
 use super::{Ctx, rejected};
 use crate::db::accounts::{self, Account};
 use crate::db::follows::{self, Edge, FollowRow};
-use crate::db::inbox as repo;
 use crate::federation::outbox;
 use crate::federation::resolve::ResolveError;
 use crate::federation::vocab::{has_type, id_of};
@@ -58,13 +57,13 @@ async fn follow(ctx: &Ctx<'_>, target: &Account) -> Result<FollowAnswer, Resolve
         .await?
         .is_some()
     {
-        repo::set_edge_uri(tx.conn(), Edge::Follow, actor.id, target.id, ctx.id).await?;
+        follows::set_edge_uri(tx.conn(), Edge::Follow, actor.id, target.id, ctx.id).await?;
         FollowAnswer::Accepted
     } else if follows::get_edge(tx.conn(), Edge::Request, actor.id, target.id)
         .await?
         .is_some()
     {
-        repo::set_edge_uri(tx.conn(), Edge::Request, actor.id, target.id, ctx.id).await?;
+        follows::set_edge_uri(tx.conn(), Edge::Request, actor.id, target.id, ctx.id).await?;
         FollowAnswer::Pending
     } else {
         let row = FollowRow {
@@ -88,11 +87,11 @@ async fn follow(ctx: &Ctx<'_>, target: &Account) -> Result<FollowAnswer, Resolve
                 )
                 .await?;
             }
-            repo::set_edge_uri(tx.conn(), Edge::Request, actor.id, target.id, ctx.id).await?;
+            follows::set_edge_uri(tx.conn(), Edge::Request, actor.id, target.id, ctx.id).await?;
             FollowAnswer::Pending
         } else {
             graph::establish(tx.conn(), &row, false, true).await?;
-            repo::set_edge_uri(tx.conn(), Edge::Follow, actor.id, target.id, ctx.id).await?;
+            follows::set_edge_uri(tx.conn(), Edge::Follow, actor.id, target.id, ctx.id).await?;
             FollowAnswer::Accepted
         }
     };
@@ -130,7 +129,7 @@ async fn local_follower(ctx: &Ctx<'_>) -> Result<Option<i64>, ResolveError> {
     };
     let mut h = ctx.state().db.read().await?;
     for edge in [Edge::Request, Edge::Follow] {
-        if let Some(row) = repo::edge_by_uri(h.conn(), edge, follow_id).await? {
+        if let Some(row) = follows::edge_by_uri(h.conn(), edge, follow_id).await? {
             if row.target_account_id != ctx.actor.id {
                 return Err(rejected("answer to a follow of someone else"));
             }

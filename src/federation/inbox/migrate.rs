@@ -49,18 +49,11 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<(), ResolveError> {
             accounts::get(h.conn(), follower).await?
         };
         let Some(account) = account else { continue };
-        match graph::follow(
-            &ctx.state().db,
-            &account,
-            target.id,
-            &FollowOptions::default(),
-        )
-        .await
-        {
+        match graph::follow(ctx.state(), &account, target.id, &FollowOptions::default()).await {
             Ok(_) => {}
             Err(e) => tracing::info!(follower, error = %e, "moved follow not created"),
         }
-        if let Err(e) = graph::unfollow(&ctx.state().db, &account, ctx.actor.id).await {
+        if let Err(e) = graph::unfollow(ctx.state(), &account, ctx.actor.id).await {
             tracing::info!(follower, error = %e, "old follow not removed");
         }
     }

@@ -172,6 +172,16 @@ async fn mentioned(r: &Resolver<'_>, uris: &[String]) -> Result<Vec<Mentioned>, 
     Ok(out)
 }
 
+/// Whether the status `uri` was deleted by its author within the remembered period.
+async fn deleted_recently(c: crate::db::Conn<'_>, uri: &str) -> Result<bool, sqlx::Error> {
+    repo::tombstoned(
+        c,
+        uri,
+        now_ms() - crate::federation::prune::TOMBSTONE_RETENTION_MS,
+    )
+    .await
+}
+
 /// Stores the status `object` by `author` (idempotent on its `id`) and returns it; `None`
 /// for a poll vote or an object that is not a status. Missing parents are fetched up the
 /// reply chain while `depth` < [`MAX_REPLY_DEPTH`].
@@ -191,6 +201,9 @@ pub async fn ingest(
         let mut h = state.db.read().await?;
         if let Some(s) = repo::status_by_uri(h.conn(), uri).await? {
             return Ok(Some(s));
+        }
+        if deleted_recently(h.conn(), uri).await? {
+            return Ok(None);
         }
     }
     if author.suspended_at.is_some() {
@@ -258,6 +271,11 @@ pub async fn ingest(
         // Stored meanwhile by a concurrent delivery of the same object.
         let existing = repo::status_by_uri(tx.conn(), uri).await?;
         return Ok(existing);
+    }
+    // A Delete processed while this object was being resolved wins (checked after the
+    // insert, so a Delete committed meanwhile is seen).
+    if deleted_recently(tx.conn(), uri).await? {
+        return Ok(None);
     }
     sync_mentions(tx.conn(), id, author.id, &mentions).await?;
     compose::store_tags(tx.conn(), id, &p.hashtags, now).await?;

@@ -55,7 +55,7 @@ async fn undo_follow(
             let mut h = ctx.state().db.read().await?;
             let mut found = None;
             for edge in [Edge::Follow, Edge::Request] {
-                if let Some(row) = repo::edge_by_uri(h.conn(), edge, object_id).await?
+                if let Some(row) = follows::edge_by_uri(h.conn(), edge, object_id).await?
                     && row.account_id == ctx.actor.id
                 {
                     found = Some(row.target_account_id);

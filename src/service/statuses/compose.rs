@@ -10,6 +10,7 @@ use crate::db::{Conn, accounts, statuses};
 use crate::error::{AppError, AppResult};
 use crate::service::hydrate::account_url;
 use crate::service::text::{self, MentionTarget, Token};
+use crate::state::AppState;
 
 use super::language;
 
@@ -93,6 +94,43 @@ pub fn visibility(param: Option<&str>, default: &str) -> AppResult<String> {
 /// language, else their interface locale, else English.
 pub fn language(param: Option<&str>, fallbacks: &[Option<&str>]) -> String {
     language::cascade(std::iter::once(param).chain(fallbacks.iter().copied()))
+}
+
+/// Remote accounts one status may cause to be resolved (the rest must be known already).
+pub const MAX_RESOLVED_MENTIONS: usize = 10;
+
+/// Resolves the remote accounts `text` mentions (`@user@other.domain`) that this server does
+/// not know yet, so that [`render`] finds them, as Mastodon's `ProcessMentionsService` does
+/// while posting: WebFinger and actor fetches, concurrently, within the user budget
+/// (`resolve::USER_BUDGET`). Call it before opening the posting transaction; handles that
+/// cannot be resolved stay plain text.
+pub async fn resolve_remote_mentions(state: &AppState, text: &str) -> Result<(), sqlx::Error> {
+    let tokens = text::scan(text);
+    let mut unknown = Vec::new();
+    {
+        let mut h = state.db.read().await?;
+        for (user, domain) in text::mentions(&tokens) {
+            let Some(domain) = domain.filter(|d| !d.eq_ignore_ascii_case(&state.domain)) else {
+                continue;
+            };
+            if unknown.len() == MAX_RESOLVED_MENTIONS {
+                break;
+            }
+            if accounts::find_by_username(h.conn(), &user, Some(&domain))
+                .await?
+                .is_none()
+            {
+                unknown.push((user, domain));
+            }
+        }
+    }
+    futures::future::join_all(
+        unknown
+            .iter()
+            .map(|(user, domain)| crate::federation::resolve::handle_for_user(state, user, domain)),
+    )
+    .await;
+    Ok(())
 }
 
 /// A mentioned account found while rendering.

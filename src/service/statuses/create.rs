@@ -106,6 +106,7 @@ pub async fn create(
     );
     let sensitive = new.sensitive.unwrap_or(user.default_sensitive) || !spoiler_text.is_empty();
     compose::validate_text(&text, &spoiler_text)?;
+    compose::resolve_remote_mentions(state, &text).await?;
 
     let mut tx = state.db.begin().await?;
     let parent = match new.in_reply_to_id.as_deref().map(str::trim) {

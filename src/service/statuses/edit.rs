@@ -43,6 +43,8 @@ pub async fn edit(
     id: i64,
     e: EditStatus,
 ) -> AppResult<()> {
+    // Newly mentioned remote accounts are resolved before the transaction (network I/O).
+    compose::resolve_remote_mentions(state, e.text.as_deref().unwrap_or("")).await?;
     let mut tx = state.db.begin().await?;
     let s = statuses::get(tx.conn(), id)
         .await?

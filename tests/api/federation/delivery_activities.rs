@@ -68,8 +68,7 @@ async fn remote_status(app: &TestApp, author: i64, uri: &str) -> i64 {
 
 /// Inserts a pending follow request from remote `from` to local `to`, as the inbox would.
 async fn remote_requests(app: &TestApp, from: i64, to: i64, uri: &str) {
-    use woolly::db::deliveries::{FollowTable, set_follow_edge_uri};
-    use woolly::db::follows::{Edge, FollowRow, insert_edge};
+    use woolly::db::follows::{Edge, FollowRow, insert_edge, set_edge_uri};
     let mut tx = app.state.db.begin().await.unwrap();
     insert_edge(
         tx.conn(),
@@ -86,7 +85,7 @@ async fn remote_requests(app: &TestApp, from: i64, to: i64, uri: &str) {
     )
     .await
     .unwrap();
-    set_follow_edge_uri(tx.conn(), FollowTable::Request, from, to, uri)
+    set_edge_uri(tx.conn(), Edge::Request, from, to, uri)
         .await
         .unwrap();
     tx.commit().await.unwrap();

@@ -246,9 +246,9 @@ pub async fn remote_follows(app: &TestApp, follower: i64, target: i64, uri: &str
     )
     .await
     .unwrap();
-    woolly::db::deliveries::set_follow_edge_uri(
+    woolly::db::follows::set_edge_uri(
         tx.conn(),
-        woolly::db::deliveries::FollowTable::Follow,
+        woolly::db::follows::Edge::Follow,
         follower,
         target,
         uri,

@@ -10,7 +10,7 @@ use woolly::federation::signature::{SigningKey, sign_request};
 
 use super::*;
 
-const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+pub const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
 /// A remote actor's signing identity: actor URI and key.
 pub struct Signer {
@@ -93,7 +93,7 @@ pub async fn count(app: &TestApp, table_and_where: &str) -> i64 {
     .unwrap())
 }
 
-fn note(id: &str, actor: &str, content: &str, to: Value, cc: Value, tag: Value) -> Value {
+pub fn note(id: &str, actor: &str, content: &str, to: Value, cc: Value, tag: Value) -> Value {
     json!({
         "id": id,
         "type": "Note",
@@ -106,7 +106,7 @@ fn note(id: &str, actor: &str, content: &str, to: Value, cc: Value, tag: Value) 
     })
 }
 
-fn create(actor: &str, object: Value) -> Value {
+pub fn create(actor: &str, object: Value) -> Value {
     json!({
         "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
         "id": format!("{}/activity", object["id"].as_str().unwrap()),

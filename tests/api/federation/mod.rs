@@ -8,7 +8,9 @@ mod delivery_activities;
 mod dialects;
 mod discovery;
 mod fake_remote;
+mod housekeeping;
 mod inbox;
+mod network;
 mod statuses;
 
 use reqwest::header::HeaderMap;
@@ -144,4 +146,27 @@ pub fn actor_uri(app: &TestApp, username: &str) -> String {
 /// The handle domain of a test server (`127.0.0.1:PORT`).
 pub fn domain(app: &TestApp) -> String {
     app.state.domain.clone()
+}
+
+/// Runs the servers' jobs and waits for their delivery workers until none has anything left
+/// to do twice in a row (deliveries cross over and cause more work on the other side).
+/// Rows waiting for a later retry count as work: stop or fix the peer first.
+pub async fn settle(apps: &[&TestApp]) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut quiet = 0;
+    while quiet < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "federation did not settle"
+        );
+        let mut busy = 0;
+        for app in apps {
+            app.run_jobs().await;
+            for table in ["deliveries", "outbox_activities", "jobs"] {
+                busy += inbox::count(app, table).await;
+            }
+        }
+        quiet = if busy == 0 { quiet + 1 } else { 0 };
+        tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+    }
 }
