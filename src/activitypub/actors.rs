@@ -11,6 +11,7 @@ use serde_json::Value;
 
 use crate::activitypub::negotiate::Wants;
 use crate::activitypub::pages::{self, FieldView, PostView, ProfilePage, PublicChrome};
+use crate::activitypub::signed::{self, Fetch, Need};
 use crate::activitypub::{
     Cache, activity_json, json_error, not_found_json, redirect_with_vary, site, suspended_json,
 };
@@ -19,7 +20,6 @@ use crate::db::federation::{self as repo, Side};
 use crate::db::timelines::{self, AccountStatusFilter, Page};
 use crate::error::AppError;
 use crate::federation::render::{self, Context};
-use crate::activitypub::signed::{self, Fetch, Need};
 use crate::service::federation::{self as docs, LocalAccount, Requester, StatusDocument, Viewer};
 use crate::service::instance_actor;
 use crate::state::AppState;

@@ -11,9 +11,9 @@ use axum::response::Response;
 use serde_json::{Value, json};
 
 use crate::activitypub::actors::{cursor, query_params, signed_owner, truthy};
-use crate::activitypub::signed::{self, Fetch};
 use crate::activitypub::negotiate::Wants;
 use crate::activitypub::pages::{self, PostView, PublicChrome, StatusPage};
+use crate::activitypub::signed::{self, Fetch};
 use crate::activitypub::{
     Cache, activity_json, not_found_json, redirect_found, redirect_with_vary, site,
 };

@@ -29,9 +29,9 @@ const COLUMNS: &str = "id, domain, severity, reject_media, reject_reports, priva
 /// Every domain block, oldest first.
 pub async fn all(c: Conn<'_>) -> Result<Vec<DomainBlock>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM domain_blocks ORDER BY id");
-    with_conn!(c, |c| sqlx::query_as::<_, DomainBlock>(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
+    with_conn!(c, |c| sqlx::query_as::<_, DomainBlock>(
+        sqlx::AssertSqlSafe(sql.as_str())
+    )
     .fetch_all(c)
     .await)
 }
@@ -39,9 +39,9 @@ pub async fn all(c: Conn<'_>) -> Result<Vec<DomainBlock>, sqlx::Error> {
 /// The block with `id`.
 pub async fn get(c: Conn<'_>, id: i64) -> Result<Option<DomainBlock>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM domain_blocks WHERE id = $1");
-    with_conn!(c, |c| sqlx::query_as::<_, DomainBlock>(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
+    with_conn!(c, |c| sqlx::query_as::<_, DomainBlock>(
+        sqlx::AssertSqlSafe(sql.as_str())
+    )
     .bind(id)
     .fetch_optional(c)
     .await)
@@ -50,9 +50,9 @@ pub async fn get(c: Conn<'_>, id: i64) -> Result<Option<DomainBlock>, sqlx::Erro
 /// The block of exactly `domain` (already normalised).
 pub async fn by_domain(c: Conn<'_>, domain: &str) -> Result<Option<DomainBlock>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM domain_blocks WHERE domain = $1");
-    with_conn!(c, |c| sqlx::query_as::<_, DomainBlock>(sqlx::AssertSqlSafe(
-        sql.as_str()
-    ))
+    with_conn!(c, |c| sqlx::query_as::<_, DomainBlock>(
+        sqlx::AssertSqlSafe(sql.as_str())
+    )
     .bind(domain)
     .fetch_optional(c)
     .await)
@@ -90,9 +90,11 @@ pub async fn upsert(mut c: Conn<'_>, b: &DomainBlock) -> Result<DomainBlock, sql
 
 /// Deletes the block with `id`; whether there was one.
 pub async fn delete(c: Conn<'_>, id: i64) -> Result<bool, sqlx::Error> {
-    with_conn!(c, |c| sqlx::query("DELETE FROM domain_blocks WHERE id = $1")
-        .bind(id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected() > 0))
+    with_conn!(c, |c| sqlx::query(
+        "DELETE FROM domain_blocks WHERE id = $1"
+    )
+    .bind(id)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected() > 0))
 }

@@ -229,7 +229,8 @@ pub async fn mentioned_among(
         placeholders(2, status_ids.len())
     );
     with_conn!(c, |c| {
-        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str())).bind(account_id);
+        let mut q =
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str())).bind(account_id);
         for id in status_ids {
             q = q.bind(*id);
         }

@@ -261,8 +261,19 @@ mod tests {
             normalize("127.0.0.3:8080").as_deref(),
             Some("127.0.0.3:8080")
         );
-        assert_eq!(normalize("bücher.example").as_deref(), Some("xn--bcher-kva.example"));
-        for bad in ["", "a/b", "user@host", "*.example.com", "a b", "ftp://x", ".example"] {
+        assert_eq!(
+            normalize("bücher.example").as_deref(),
+            Some("xn--bcher-kva.example")
+        );
+        for bad in [
+            "",
+            "a/b",
+            "user@host",
+            "*.example.com",
+            "a b",
+            "ftp://x",
+            ".example",
+        ] {
             assert_eq!(normalize(bad), None, "{bad}");
         }
     }
