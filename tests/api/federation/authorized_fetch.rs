@@ -482,3 +482,104 @@ async fn suspended_domains_are_cut_off() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn admin_api_manages_domain_blocks() {
+    each_backend(|app| async move {
+        let created = app.local_account("operator").await;
+        {
+            let mut tx = app.state.db.begin().await.unwrap();
+            woolly::db::accounts::set_role(tx.conn(), created.user_id, "admin", 0)
+                .await
+                .unwrap();
+            tx.commit().await.unwrap();
+        }
+        let admin = app.token_for(created.user_id, "admin:read admin:write").await;
+        let narrow = app.token_for(created.user_id, "read write").await;
+        let user = app.user("mallory").await;
+        let path = "/api/v1/admin/domain_blocks";
+
+        let b = json(
+            app.post_json(
+                path,
+                Some(&admin),
+                &json!({"domain": "Bad.Example", "severity": "suspend", "reject_reports": true, "public_comment": "spam"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_shape("POST /api/v1/admin/domain_blocks 200", &b);
+        assert_eq!(b["domain"], "bad.example");
+        assert_eq!(b["severity"], "suspend");
+        assert_eq!(b["reject_reports"], true);
+        assert_eq!(b["digest"], woolly::crypto::sha256_hex("bad.example"));
+        // It is in force at once, subdomains included.
+        assert!(
+            domain_blocks::is_blocked(&app.state, "social.bad.example")
+                .await
+                .unwrap()
+        );
+
+        // A second block of the domain is refused with the existing one.
+        let dup = app
+            .post_json(path, Some(&admin), &json!({"domain": "bad.example"}))
+            .await;
+        let dup = json(dup, StatusCode::UNPROCESSABLE_ENTITY).await;
+        assert_eq!(dup["existing_domain_block"]["id"], b["id"]);
+        error(
+            app.post_json(path, Some(&admin), &json!({"domain": "a/b"})).await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+        error(
+            app.post_json(path, Some(&admin), &json!({"domain": "x.example", "severity": "nuke"}))
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+
+        let list = json(app.get(path, Some(&admin)).await, StatusCode::OK).await;
+        assert_shape("GET /api/v1/admin/domain_blocks 200", &list);
+        assert_eq!(list.as_array().unwrap().len(), 1);
+        let id = b["id"].as_str().unwrap();
+        let one = json(
+            app.get(&format!("{path}/{id}"), Some(&admin)).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(one["domain"], "bad.example");
+
+        // Softened to a silence: no longer cut off.
+        let resp = app
+            .req(reqwest::Method::PUT, &format!("{path}/{id}"))
+            .bearer_auth(&admin)
+            .json(&json!({"severity": "silence"}))
+            .send()
+            .await
+            .unwrap();
+        let updated = json(resp, StatusCode::OK).await;
+        assert_eq!(updated["severity"], "silence");
+        assert_eq!(updated["public_comment"], "spam");
+        assert!(!domain_blocks::is_blocked(&app.state, "bad.example").await.unwrap());
+
+        // Scopes and role.
+        error(app.get(path, Some(&narrow)).await, StatusCode::FORBIDDEN).await;
+        error(app.get(path, Some(&user.token)).await, StatusCode::FORBIDDEN).await;
+        error(app.get(path, None).await, StatusCode::UNAUTHORIZED).await;
+
+        let resp = app
+            .req(reqwest::Method::DELETE, &format!("{path}/{id}"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(json(resp, StatusCode::OK).await, json!({}));
+        error(
+            app.get(&format!("{path}/{id}"), Some(&admin)).await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    })
+    .await;
+}
