@@ -1,5 +1,5 @@
-//! The `woolly` command line: `serve`, `migrate`, and `accounts …` operator commands in the
-//! spirit of Mastodon's `tootctl`.
+//! The `woolly` command line: `serve`, `migrate`, and `accounts …` / `domains …` operator
+//! commands in the spirit of Mastodon's `tootctl`.
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -26,6 +26,59 @@ enum Command {
     /// Manage local accounts.
     #[command(subcommand)]
     Accounts(AccountsCommand),
+    /// Manage domain blocks (a block covers the domain and its subdomains).
+    #[command(subcommand)]
+    Domains(DomainsCommand),
+}
+
+/// Severities of a domain block.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum SeverityArg {
+    /// Cut the domain off: no deliveries in or out, no fetches, signatures refused.
+    Suspend,
+    /// Recorded for moderation (limits accounts in Mastodon).
+    Silence,
+    /// Recorded only (media or report rejection alone).
+    Noop,
+}
+
+impl SeverityArg {
+    fn as_str(self) -> &'static str {
+        match self {
+            SeverityArg::Suspend => "suspend",
+            SeverityArg::Silence => "silence",
+            SeverityArg::Noop => "noop",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum DomainsCommand {
+    /// Block a domain (or change its block). A running server sees the change within
+    /// 10 seconds.
+    Block {
+        /// Domain name (`example.com`), optionally with a port.
+        domain: String,
+        /// What the block does.
+        #[arg(long, value_enum, default_value = "suspend")]
+        severity: SeverityArg,
+        /// Reject media files from the domain.
+        #[arg(long)]
+        reject_media: bool,
+        /// Ignore reports from the domain.
+        #[arg(long)]
+        reject_reports: bool,
+        /// Note for moderators.
+        #[arg(long)]
+        comment: Option<String>,
+    },
+    /// Remove a domain's block.
+    Unblock {
+        /// Domain name, as blocked.
+        domain: String,
+    },
+    /// List domain blocks.
+    List,
 }
 
 /// Roles a local user can have.
@@ -98,6 +151,65 @@ pub async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Accounts(cmd) => accounts(config, cmd).await,
+        Command::Domains(cmd) => domains(config, cmd).await,
+    }
+}
+
+async fn domains(config: Config, cmd: DomainsCommand) -> anyhow::Result<()> {
+    use crate::service::domain_blocks::{self as blocks, DomainBlockCache, NewBlock};
+    let db = open_db(&config).await?;
+    db.migrate().await?;
+    // This process has no server to tell; a running server rereads within 10 s.
+    let cache = DomainBlockCache::default();
+    match cmd {
+        DomainsCommand::Block {
+            domain,
+            severity,
+            reject_media,
+            reject_reports,
+            comment,
+        } => {
+            let new = NewBlock {
+                reject_media,
+                reject_reports,
+                private_comment: comment,
+                ..NewBlock::new(&domain, severity.as_str())
+            };
+            let b = blocks::block(&db, &cache, new)
+                .await
+                .map_err(|e| anyhow::anyhow!("{domain}: {e}"))?;
+            println!("OK: {} is blocked ({})", b.domain, b.severity);
+            Ok(())
+        }
+        DomainsCommand::Unblock { domain } => {
+            let found = blocks::find(&db, &domain)
+                .await
+                .map_err(|e| anyhow::anyhow!("{domain}: {e}"))?;
+            let Some(b) = found else {
+                anyhow::bail!("{domain} is not blocked");
+            };
+            blocks::unblock(&db, &cache, b.id).await?;
+            println!("OK: {} is no longer blocked", b.domain);
+            Ok(())
+        }
+        DomainsCommand::List => {
+            println!(
+                "{:<40} {:<8} {:<6} {:<7} {:<24} COMMENT",
+                "DOMAIN", "SEVERITY", "MEDIA", "REPORTS", "CREATED"
+            );
+            for b in blocks::list(&db).await? {
+                println!(
+                    "{:<40} {:<8} {:<6} {:<7} {:<24} {}",
+                    b.domain,
+                    b.severity,
+                    if b.reject_media { "reject" } else { "-" },
+                    if b.reject_reports { "reject" } else { "-" },
+                    rfc3339(b.created_at),
+                    b.private_comment.unwrap_or_default()
+                );
+            }
+            Ok(())
+        }
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! The environment variable names are a public contract (see README): `WOOLLY_URL`,
 //! `WOOLLY_LISTEN`, `WOOLLY_DATABASE_URL`, `WOOLLY_DATA_DIR`, `WOOLLY_REGISTRATIONS`,
-//! `WOOLLY_TRUSTED_PROXIES`, `WOOLLY_ALLOW_PRIVATE_ADDRESSES`. Every key of the TOML file has the same name in lower case.
+//! `WOOLLY_TRUSTED_PROXIES`, `WOOLLY_ALLOW_PRIVATE_ADDRESSES`, `WOOLLY_AUTHORIZED_FETCH`. Every key of the TOML file has the same name in lower case.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -74,6 +74,12 @@ pub struct Config {
     /// development turn it on (`WOOLLY_ALLOW_PRIVATE_ADDRESSES=true`).
     #[serde(default)]
     pub allow_private_addresses: bool,
+    /// Authorized-fetch ("secure") mode, Mastodon's `AUTHORIZED_FETCH`: ActivityPub
+    /// documents other than actors, the instance actor, WebFinger and NodeInfo require a
+    /// valid HTTP signature from a server that is not blocked; unsigned actor requests get
+    /// the minimal actor (id, type, username, inbox, key, endpoints).
+    #[serde(default)]
+    pub authorized_fetch: bool,
     /// Deliveries to other servers in flight at once (all hosts together).
     pub delivery_concurrency: usize,
     /// Deliveries in flight at once to one host.
@@ -104,6 +110,7 @@ impl Default for Config {
             rate_limit_signups: 5,
             sqlite_synchronous: "normal".into(),
             allow_private_addresses: false,
+            authorized_fetch: false,
             delivery_concurrency: 32,
             delivery_per_host: 4,
             delivery_retry_unit_ms: 1000,

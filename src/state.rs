@@ -9,6 +9,7 @@ use crate::api::ratelimit::RateLimiter;
 use crate::config::Config;
 use crate::db::Db;
 use crate::federation::client::{FedClient, FetchError};
+use crate::service::domain_blocks::DomainBlockCache;
 
 /// Shared server state; cheap to clone.
 #[derive(Clone)]
@@ -26,6 +27,8 @@ pub struct Inner {
     pub jobs_notify: Notify,
     /// Request counters for rate limiting.
     pub rate_limiter: RateLimiter,
+    /// The suspended domains, cached (see `service::domain_blocks`).
+    pub domain_blocks: DomainBlockCache,
     /// The outbound federation client, built on first use (see [`AppState::fed_client`]).
     fed_client: OnceLock<FedClient>,
 }
@@ -39,6 +42,7 @@ impl AppState {
             db,
             jobs_notify: Notify::new(),
             rate_limiter: RateLimiter::new(),
+            domain_blocks: DomainBlockCache::default(),
             fed_client: OnceLock::new(),
             config,
         }))

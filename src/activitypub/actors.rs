@@ -5,12 +5,13 @@
 use std::collections::HashMap;
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::Value;
 
 use crate::activitypub::negotiate::Wants;
 use crate::activitypub::pages::{self, FieldView, PostView, ProfilePage, PublicChrome};
+use crate::activitypub::signed::{self, Fetch, Need};
 use crate::activitypub::{
     Cache, activity_json, json_error, not_found_json, redirect_with_vary, site, suspended_json,
 };
@@ -19,7 +20,7 @@ use crate::db::federation::{self as repo, Side};
 use crate::db::timelines::{self, AccountStatusFilter, Page};
 use crate::error::AppError;
 use crate::federation::render::{self, Context};
-use crate::service::federation::{self as docs, LocalAccount, Requester, StatusDocument};
+use crate::service::federation::{self as docs, LocalAccount, Requester, StatusDocument, Viewer};
 use crate::service::instance_actor;
 use crate::state::AppState;
 
@@ -67,27 +68,61 @@ pub(crate) async fn document_owner(
     })
 }
 
+/// The requester of a document that needs a signature in authorized-fetch mode, and the
+/// local account it belongs to; or the answer for a refusal or an absent account. The
+/// signature is checked first, so an unsigned request learns nothing, not even whether the
+/// account exists.
+pub(crate) async fn signed_owner(
+    state: &AppState,
+    fetch: &Fetch,
+    username: &str,
+) -> Result<Result<(Requester, Account), Response>, AppError> {
+    let requester = match signed::requester(state, fetch, Need::Signature).await {
+        Ok(r) => r,
+        Err(resp) => return Ok(Err(resp)),
+    };
+    Ok(document_owner(state, username)
+        .await?
+        .map(|a| (requester, a)))
+}
+
 /// The actor document of `username`: served for suspended accounts too (emptied, with
-/// `suspended: true`), as Mastodon does.
-async fn actor_document(state: &AppState, username: &str) -> Result<Response, AppError> {
+/// `suspended: true`), as Mastodon does. In authorized-fetch mode an unsigned (or not
+/// verified) request gets the minimal actor.
+async fn actor_document(
+    state: &AppState,
+    username: &str,
+    fetch: &Fetch,
+) -> Result<Response, AppError> {
+    let requester = match signed::requester(state, fetch, Need::Nothing).await {
+        Ok(r) => r,
+        Err(resp) => return Ok(resp),
+    };
     let mut h = state.db.read().await?;
     let a = match docs::local_account(h.conn(), username).await? {
         LocalAccount::Active(a) | LocalAccount::Suspended(a) => a,
         LocalAccount::Missing => return Ok(not_found_json()),
     };
     let moved_to = docs::moved_to_uri(h.conn(), &a).await?;
-    let doc = render::actor(site(state), &a, moved_to.as_deref(), &docs::bio_tags(&a));
-    Ok(activity_json(&doc, Cache::Public))
+    let mut doc = render::actor(site(state), &a, moved_to.as_deref(), &docs::bio_tags(&a));
+    if state.config.authorized_fetch && requester == Requester::Anonymous {
+        doc = render::minimal_actor(&doc);
+    }
+    Ok(signed::for_requester(
+        state,
+        &requester,
+        activity_json(&doc, Cache::Public),
+    ))
 }
 
 /// `GET /users/:username`: the actor, or a redirect to the profile page for browsers.
 pub async fn actor(
     State(state): State<AppState>,
     Path(username): Path<String>,
-    headers: HeaderMap,
+    fetch: Fetch,
 ) -> Result<Response, AppError> {
-    match Wants::from_headers(&headers) {
-        Wants::ActivityJson => actor_document(&state, &username).await,
+    match Wants::from_headers(fetch.headers()) {
+        Wants::ActivityJson => actor_document(&state, &username, &fetch).await,
         Wants::Html => Ok(redirect_with_vary(&site(&state).profile_url(&username))),
     }
 }
@@ -97,10 +132,10 @@ pub async fn profile(
     State(state): State<AppState>,
     Path(username): Path<String>,
     RawQuery(query): RawQuery,
-    headers: HeaderMap,
+    fetch: Fetch,
 ) -> Result<Response, AppError> {
-    if Wants::from_headers(&headers) == Wants::ActivityJson {
-        return actor_document(&state, &username).await;
+    if Wants::from_headers(fetch.headers()) == Wants::ActivityJson {
+        return actor_document(&state, &username, &fetch).await;
     }
     let cfg = &state.config;
     let mut h = state.db.read().await?;
@@ -126,12 +161,12 @@ pub async fn profile(
         ..AccountStatusFilter::default()
     };
     let ids = timelines::account_statuses(h.conn(), a.id, None, false, &filter, &page).await?;
-    let requester = Requester::anonymous();
+    let viewer = Viewer::anonymous();
     let site = site(&state);
     let posts: Vec<PostView> = docs::statuses_in_order(h.conn(), &ids)
         .await?
         .iter()
-        .filter(|s| docs::may_see(&requester, s))
+        .filter(|s| docs::may_see(&viewer, s))
         .map(|s| PostView::new(site, &a, s, None))
         .collect();
     let older = (ids.len() as i64 == PROFILE_PAGE)
@@ -169,9 +204,10 @@ pub async fn outbox(
     State(state): State<AppState>,
     Path(username): Path<String>,
     RawQuery(query): RawQuery,
+    fetch: Fetch,
 ) -> Result<Response, AppError> {
-    let a = match document_owner(&state, &username).await? {
-        Ok(a) => a,
+    let (requester, a) = match signed_owner(&state, &fetch, &username).await? {
+        Ok(found) => found,
         Err(resp) => return Ok(resp),
     };
     let outbox = format!("{}/outbox", a.uri);
@@ -183,9 +219,10 @@ pub async fn outbox(
             Some(format!("{outbox}?page=true")),
             Some(format!("{outbox}?min_id=0&page=true")),
         );
-        return Ok(activity_json(
-            &render::document(&Context::new(), doc),
-            Cache::Public,
+        return Ok(signed::for_requester(
+            &state,
+            &requester,
+            activity_json(&render::document(&Context::new(), doc), Cache::Public),
         ));
     }
     let page = Page {
@@ -195,20 +232,29 @@ pub async fn outbox(
         limit: OUTBOX_PAGE,
     };
     let mut h = state.db.read().await?;
+    // A signed requester also gets what Mastodon's `AccountStatusesFilter` shows it:
+    // followers-only posts when it follows, posts that mention it.
+    let (viewer_id, follows) = match requester {
+        Requester::Account(id) => (
+            Some(id),
+            crate::db::follows::is_following(h.conn(), id, a.id).await?,
+        ),
+        Requester::Anonymous => (None, false),
+    };
     let ids = timelines::account_statuses(
         h.conn(),
         a.id,
-        None,
-        false,
+        viewer_id,
+        follows,
         &AccountStatusFilter::default(),
         &page,
     )
     .await?;
-    let requester = Requester::anonymous();
-    let rows = docs::statuses_in_order(h.conn(), &ids)
-        .await?
+    let rows = docs::statuses_in_order(h.conn(), &ids).await?;
+    let viewer = docs::viewer(h.conn(), &requester, &rows).await?;
+    let rows = rows
         .into_iter()
-        .filter(|s| docs::may_see(&requester, s))
+        .filter(|s| docs::may_see(&viewer, s))
         .collect();
     let site = site(&state);
     let mut ctx = Context::new();
@@ -244,7 +290,11 @@ pub async fn outbox(
             .map(|id| format!("{outbox}?min_id={id}&page=true")),
         items,
     });
-    Ok(activity_json(&render::document(&ctx, doc), Cache::Page))
+    Ok(signed::for_requester(
+        &state,
+        &requester,
+        activity_json(&render::document(&ctx, doc), Cache::Page),
+    ))
 }
 
 /// `GET /users/:username/followers[?page=N]`.
@@ -252,8 +302,9 @@ pub async fn followers(
     State(state): State<AppState>,
     Path(username): Path<String>,
     RawQuery(query): RawQuery,
+    fetch: Fetch,
 ) -> Result<Response, AppError> {
-    follow_collection(state, username, query, Side::Followers).await
+    follow_collection(state, username, query, fetch, Side::Followers).await
 }
 
 /// `GET /users/:username/following[?page=N]`.
@@ -261,8 +312,9 @@ pub async fn following(
     State(state): State<AppState>,
     Path(username): Path<String>,
     RawQuery(query): RawQuery,
+    fetch: Fetch,
 ) -> Result<Response, AppError> {
-    follow_collection(state, username, query, Side::Following).await
+    follow_collection(state, username, query, fetch, Side::Following).await
 }
 
 /// Followers or following as Mastodon serves them: the collection with `totalItems` and a
@@ -272,10 +324,11 @@ async fn follow_collection(
     state: AppState,
     username: String,
     query: Option<String>,
+    fetch: Fetch,
     side: Side,
 ) -> Result<Response, AppError> {
-    let a = match document_owner(&state, &username).await? {
-        Ok(a) => a,
+    let (requester, a) = match signed_owner(&state, &fetch, &username).await? {
+        Ok(found) => found,
         Err(resp) => return Ok(resp),
     };
     let (id, total) = match side {
@@ -286,9 +339,10 @@ async fn follow_collection(
     let Some(page) = params.get("page").filter(|p| !p.is_empty()) else {
         let first = (!a.hide_collections).then(|| format!("{id}?page=1"));
         let doc = render::ordered_collection(&id, Some(total), first, None);
-        return Ok(activity_json(
-            &render::document(&Context::new(), doc),
-            Cache::Public,
+        return Ok(signed::for_requester(
+            &state,
+            &requester,
+            activity_json(&render::document(&Context::new(), doc), Cache::Public),
         ));
     };
     if a.hide_collections {
@@ -326,9 +380,10 @@ async fn follow_collection(
         prev: (number > 1).then(|| format!("{id}?page={}", number - 1)),
         items: uris.into_iter().map(Value::from).collect(),
     });
-    Ok(activity_json(
-        &render::document(&Context::new(), doc),
-        Cache::Page,
+    Ok(signed::for_requester(
+        &state,
+        &requester,
+        activity_json(&render::document(&Context::new(), doc), Cache::Page),
     ))
 }
 
@@ -337,17 +392,24 @@ async fn follow_collection(
 pub async fn featured(
     State(state): State<AppState>,
     Path(username): Path<String>,
+    fetch: Fetch,
 ) -> Result<Response, AppError> {
-    let a = match document_owner(&state, &username).await? {
-        Ok(a) => a,
+    let (requester, a) = match signed_owner(&state, &fetch, &username).await? {
+        Ok(found) => found,
         Err(resp) => return Ok(resp),
     };
     let mut h = state.db.read().await?;
     let ids = repo::pinned_ids(h.conn(), a.id).await?;
     let rows = docs::statuses_in_order(h.conn(), &ids).await?;
-    let requester = Requester::anonymous();
+    let viewer = docs::viewer(h.conn(), &requester, &rows).await?;
+    // Mastodon lists nothing for a signer the author blocks.
+    let rows = if viewer.is_blocked_by(a.id) {
+        Vec::new()
+    } else {
+        rows
+    };
     let (shown, hidden): (Vec<_>, Vec<_>) =
-        rows.into_iter().partition(|s| docs::may_see(&requester, s));
+        rows.into_iter().partition(|s| docs::may_see(&viewer, s));
     let hidden: HashMap<i64, String> = hidden.into_iter().map(|s| (s.id, s.uri)).collect();
     let mut notes: HashMap<i64, Box<render::NoteParts>> = docs::documents(h.conn(), shown)
         .await?
@@ -372,22 +434,28 @@ pub async fn featured(
     let id = format!("{}/collections/featured", a.uri);
     let mut doc = render::ordered_collection(&id, Some(items.len() as i64), None, None);
     doc["orderedItems"] = Value::Array(items);
-    Ok(activity_json(&render::document(&ctx, doc), Cache::Public))
+    Ok(signed::for_requester(
+        &state,
+        &requester,
+        activity_json(&render::document(&ctx, doc), Cache::Public),
+    ))
 }
 
 /// `GET /users/:username/collections/tags`: featured hashtags (none until they exist).
 pub async fn featured_tags(
     State(state): State<AppState>,
     Path(username): Path<String>,
+    fetch: Fetch,
 ) -> Result<Response, AppError> {
-    let a = match document_owner(&state, &username).await? {
-        Ok(a) => a,
+    let (requester, a) = match signed_owner(&state, &fetch, &username).await? {
+        Ok(found) => found,
         Err(resp) => return Ok(resp),
     };
     let doc = render::collection(&format!("{}/collections/tags", a.uri), 0, Some(Vec::new()));
-    Ok(activity_json(
-        &render::document(&Context::new(), doc),
-        Cache::Public,
+    Ok(signed::for_requester(
+        &state,
+        &requester,
+        activity_json(&render::document(&Context::new(), doc), Cache::Public),
     ))
 }
 
@@ -398,11 +466,17 @@ pub async fn instance_actor(State(state): State<AppState>) -> Result<Response, A
     Ok(activity_json(&doc, Cache::Public))
 }
 
-/// `GET /actor/outbox`: the instance actor posts nothing.
+/// `GET /actor/outbox`: the instance actor posts nothing. Like every outbox, it needs a
+/// signature in authorized-fetch mode (the instance actor itself stays public).
 pub async fn instance_actor_outbox(
     State(state): State<AppState>,
     RawQuery(query): RawQuery,
+    fetch: Fetch,
 ) -> Response {
+    let requester = match signed::requester(&state, &fetch, Need::Signature).await {
+        Ok(r) => r,
+        Err(resp) => return resp,
+    };
     let outbox = format!("{}/outbox", site(&state).instance_actor());
     let doc = if truthy(query_params(query).get("page")) {
         render::ordered_page(render::Page {
@@ -421,5 +495,9 @@ pub async fn instance_actor_outbox(
             Some(format!("{outbox}?min_id=0&page=true")),
         )
     };
-    activity_json(&render::document(&Context::new(), doc), Cache::Public)
+    signed::for_requester(
+        &state,
+        &requester,
+        activity_json(&render::document(&Context::new(), doc), Cache::Public),
+    )
 }

@@ -8,7 +8,9 @@
 //! 4. the signing key was found (the stored actor row, or the actor fetched) and the
 //!    signature verified with it — refetching the actor once, rate-limited, when the stored
 //!    key fails (key rotation);
-//! 5. the activity's `actor` was found to be the key's owner (401 otherwise).
+//! 5. the activity's `actor` was found to be the key's owner (401 otherwise);
+//! 6. neither the `keyId` nor the key's owner is on a suspended domain (403, checked before
+//!    the key is fetched; `service::domain_blocks`).
 //!
 //! The activity is then stored once per activity id (redeliveries are no-ops that still
 //! answer 202) together with the job that processes it (`federation::inbox::process`).
@@ -127,6 +129,13 @@ async fn receive(
         Ok(s) => s,
         Err(e) => return unauthorized(&format!("Invalid signature: {e}")),
     };
+    // A suspended domain is refused before anything is fetched or stored (Mastodon answers
+    // 403 too, which senders take as final).
+    match crate::service::domain_blocks::is_blocked_uri(state, signed.key_id()).await {
+        Ok(false) => {}
+        Ok(true) => return json_error(StatusCode::FORBIDDEN, "Domain blocked"),
+        Err(e) => return internal(e.into()),
+    }
     if vocab::nests_deeper_than(&body, MAX_JSON_DEPTH) {
         return json_error(StatusCode::BAD_REQUEST, "Activity nests too deeply");
     }
@@ -173,6 +182,12 @@ async fn receive(
     }
     if key.suspended_at.is_some() {
         return StatusCode::ACCEPTED.into_response();
+    }
+    // The key's owner may live elsewhere than its id claims.
+    match crate::service::domain_blocks::is_blocked_uri(state, &key.uri).await {
+        Ok(false) => {}
+        Ok(true) => return json_error(StatusCode::FORBIDDEN, "Domain blocked"),
+        Err(e) => return internal(e.into()),
     }
     match store(state, &activity, &body, key.account_id).await {
         Ok(()) => StatusCode::ACCEPTED.into_response(),

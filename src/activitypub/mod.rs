@@ -11,6 +11,7 @@ pub mod actors;
 pub mod inbox;
 pub mod negotiate;
 pub mod pages;
+pub mod signed;
 pub mod statuses;
 pub mod webfinger;
 

@@ -1,16 +1,19 @@
 //! Statuses: `/users/:username/statuses/:id` and `/@:username/:id` (negotiated), the
 //! `Create`/`Announce` activity at `…/activity`, and the `replies`, `likes` and `shares`
 //! collections. Only statuses the requester may see exist here (see
-//! `service::federation::may_see`); a boost's page and document lead to the boosted status.
+//! `service::federation::may_see`: the signing actor of a signed GET, `activitypub::signed`,
+//! sees followers-only and direct statuses as Mastodon would); a boost's page and document
+//! lead to the boosted status. The HTML page is always anonymous.
 
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::StatusCode;
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use crate::activitypub::actors::{cursor, document_owner, query_params, truthy};
+use crate::activitypub::actors::{cursor, query_params, signed_owner, truthy};
 use crate::activitypub::negotiate::Wants;
 use crate::activitypub::pages::{self, PostView, PublicChrome, StatusPage};
+use crate::activitypub::signed::{self, Fetch};
 use crate::activitypub::{
     Cache, activity_json, not_found_json, redirect_found, redirect_with_vary, site,
 };
@@ -25,15 +28,24 @@ use crate::state::AppState;
 /// Replies per page of a `replies` collection (Mastodon's `DESCENDANTS_LIMIT`).
 pub const REPLIES_PAGE: i64 = 60;
 
-/// The account and one of its statuses that the (anonymous) requester may see, or the JSON
-/// answer for their absence.
+/// A status document found for a requester: who asked, the author, the status.
+struct Found {
+    requester: Requester,
+    author: Account,
+    status: Status,
+}
+
+/// The account and one of its statuses that the requester (anonymous, or the actor whose
+/// signature verified) may see, or the JSON answer for their absence or for a refused
+/// signature (authorized-fetch mode).
 async fn owned_status(
     state: &AppState,
+    fetch: &Fetch,
     username: &str,
     id: &str,
-) -> Result<Result<(Account, Status), Response>, AppError> {
-    let a = match document_owner(state, username).await? {
-        Ok(a) => a,
+) -> Result<Result<Found, Response>, AppError> {
+    let (requester, a) = match signed_owner(state, fetch, username).await? {
+        Ok(found) => found,
         Err(resp) => return Ok(Err(resp)),
     };
     let Some(id) = crate::id::parse(id) else {
@@ -41,8 +53,12 @@ async fn owned_status(
     };
     let mut h = state.db.read().await?;
     Ok(
-        match docs::visible_status_of(h.conn(), &Requester::anonymous(), &a, id).await? {
-            Some(s) => Ok((a, s)),
+        match docs::visible_status_of(h.conn(), &requester, &a, id).await? {
+            Some(s) => Ok(Found {
+                requester,
+                author: a,
+                status: s,
+            }),
             None => Err(not_found_json()),
         },
     )
@@ -60,8 +76,17 @@ async fn original_url(state: &AppState, boost: &Status) -> Result<Option<String>
 }
 
 /// The Note of a status (a boost redirects to its original).
-async fn note_document(state: &AppState, username: &str, id: &str) -> Result<Response, AppError> {
-    let (_, s) = match owned_status(state, username, id).await? {
+async fn note_document(
+    state: &AppState,
+    fetch: &Fetch,
+    username: &str,
+    id: &str,
+) -> Result<Response, AppError> {
+    let Found {
+        requester,
+        status: s,
+        ..
+    } = match owned_status(state, fetch, username, id).await? {
         Ok(found) => found,
         Err(resp) => return Ok(resp),
     };
@@ -75,7 +100,11 @@ async fn note_document(state: &AppState, username: &str, id: &str) -> Result<Res
     match docs::documents(h.conn(), vec![s]).await?.pop() {
         Some(StatusDocument::Note(n)) => {
             let (note, ctx) = render::note(site(state), &n);
-            Ok(activity_json(&render::document(&ctx, note), Cache::Public))
+            Ok(signed::for_requester(
+                state,
+                &requester,
+                activity_json(&render::document(&ctx, note), Cache::Public),
+            ))
         }
         _ => Ok(not_found_json()),
     }
@@ -85,10 +114,10 @@ async fn note_document(state: &AppState, username: &str, id: &str) -> Result<Res
 pub async fn status(
     State(state): State<AppState>,
     Path((username, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    fetch: Fetch,
 ) -> Result<Response, AppError> {
-    match Wants::from_headers(&headers) {
-        Wants::ActivityJson => note_document(&state, &username, &id).await,
+    match Wants::from_headers(fetch.headers()) {
+        Wants::ActivityJson => note_document(&state, &fetch, &username, &id).await,
         Wants::Html => Ok(redirect_with_vary(&format!(
             "{}/@{username}/{id}",
             state.config.url
@@ -100,10 +129,10 @@ pub async fn status(
 pub async fn status_page(
     State(state): State<AppState>,
     Path((username, id)): Path<(String, String)>,
-    headers: HeaderMap,
+    fetch: Fetch,
 ) -> Result<Response, AppError> {
-    if Wants::from_headers(&headers) == Wants::ActivityJson {
-        return note_document(&state, &username, &id).await;
+    if Wants::from_headers(fetch.headers()) == Wants::ActivityJson {
+        return note_document(&state, &fetch, &username, &id).await;
     }
     let cfg = &state.config;
     let mut h = state.db.read().await?;
@@ -163,8 +192,13 @@ pub async fn status_page(
 pub async fn activity(
     State(state): State<AppState>,
     Path((username, id)): Path<(String, String)>,
+    fetch: Fetch,
 ) -> Result<Response, AppError> {
-    let (_, s) = match owned_status(&state, &username, &id).await? {
+    let Found {
+        requester,
+        status: s,
+        ..
+    } = match owned_status(&state, &fetch, &username, &id).await? {
         Ok(found) => found,
         Err(resp) => return Ok(resp),
     };
@@ -174,7 +208,11 @@ pub async fn activity(
         Some(StatusDocument::Boost(b)) => render::announce(&b),
         None => return Ok(not_found_json()),
     };
-    Ok(activity_json(&render::document(&ctx, doc), Cache::Public))
+    Ok(signed::for_requester(
+        &state,
+        &requester,
+        activity_json(&render::document(&ctx, doc), Cache::Public),
+    ))
 }
 
 /// `GET /users/:username/statuses/:id/replies[?page=true&min_id=…&only_other_accounts=true]`:
@@ -184,8 +222,13 @@ pub async fn replies(
     State(state): State<AppState>,
     Path((username, id)): Path<(String, String)>,
     RawQuery(query): RawQuery,
+    fetch: Fetch,
 ) -> Result<Response, AppError> {
-    let (a, s) = match owned_status(&state, &username, &id).await? {
+    let Found {
+        requester,
+        author: a,
+        status: s,
+    } = match owned_status(&state, &fetch, &username, &id).await? {
         Ok(found) => found,
         Err(resp) => return Ok(resp),
     };
@@ -262,32 +305,43 @@ pub async fn replies(
     } else {
         json!({ "id": collection, "type": "Collection", "first": page })
     };
-    Ok(activity_json(&render::document(&ctx, doc), Cache::Page))
+    Ok(signed::for_requester(
+        &state,
+        &requester,
+        activity_json(&render::document(&ctx, doc), Cache::Page),
+    ))
 }
 
 /// `GET /users/:username/statuses/:id/likes`: how many favourited it.
 pub async fn likes(
     State(state): State<AppState>,
     Path((username, id)): Path<(String, String)>,
+    fetch: Fetch,
 ) -> Result<Response, AppError> {
-    counted(state, username, id, "likes").await
+    counted(state, fetch, username, id, "likes").await
 }
 
 /// `GET /users/:username/statuses/:id/shares`: how many boosted it.
 pub async fn shares(
     State(state): State<AppState>,
     Path((username, id)): Path<(String, String)>,
+    fetch: Fetch,
 ) -> Result<Response, AppError> {
-    counted(state, username, id, "shares").await
+    counted(state, fetch, username, id, "shares").await
 }
 
 async fn counted(
     state: AppState,
+    fetch: Fetch,
     username: String,
     id: String,
     which: &str,
 ) -> Result<Response, AppError> {
-    let (_, s) = match owned_status(&state, &username, &id).await? {
+    let Found {
+        requester,
+        status: s,
+        ..
+    } = match owned_status(&state, &fetch, &username, &id).await? {
         Ok(found) => found,
         Err(resp) => return Ok(resp),
     };
@@ -297,8 +351,9 @@ async fn counted(
         s.reblogs_count
     };
     let doc = render::collection(&format!("{}/{which}", s.uri), total, None);
-    Ok(activity_json(
-        &render::document(&Context::new(), doc),
-        Cache::Public,
+    Ok(signed::for_requester(
+        &state,
+        &requester,
+        activity_json(&render::document(&Context::new(), doc), Cache::Public),
     ))
 }

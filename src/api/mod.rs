@@ -3,6 +3,7 @@
 //! and adds the cross-cutting layers (client IP, rate limits, CORS, tracing, body limits).
 
 pub mod accounts;
+pub mod admin;
 pub mod apps;
 pub mod auth;
 pub mod entities;
@@ -42,6 +43,7 @@ pub fn router(state: AppState) -> Router {
         .merge(oauth::routes())
         .merge(registrations::routes())
         .merge(accounts::routes())
+        .merge(admin::routes())
         .merge(statuses::routes())
         .merge(timelines::routes())
         .merge(notifications::routes())

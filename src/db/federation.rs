@@ -214,3 +214,26 @@ pub async fn pinned_ids(c: Conn<'_>, account_id: i64) -> Result<Vec<i64>, sqlx::
     .fetch_all(c)
     .await)
 }
+
+/// The subset of `status_ids` that mention `account_id`.
+pub async fn mentioned_among(
+    c: Conn<'_>,
+    account_id: i64,
+    status_ids: &[i64],
+) -> Result<Vec<i64>, sqlx::Error> {
+    if status_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT status_id FROM mentions WHERE account_id = $1 AND status_id IN ({})",
+        placeholders(2, status_ids.len())
+    );
+    with_conn!(c, |c| {
+        let mut q =
+            sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str())).bind(account_id);
+        for id in status_ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(c).await
+    })
+}

@@ -11,6 +11,7 @@
 
 pub mod accounts;
 pub mod deliveries;
+pub mod domain_blocks;
 pub mod federation;
 pub mod follows;
 pub mod hydration;

@@ -210,7 +210,7 @@ impl Worker {
                 let _permit = permit;
                 let host = row.host.clone();
                 let result = match activity {
-                    _ if unavailable => w.drop_row(&row, "host unavailable").await,
+                    _ if unavailable => w.drop_row(&row, "host unavailable or blocked").await,
                     None => w.drop_row(&row, "activity or sender gone").await,
                     Some(a) => w.send(&row, &a).await,
                 };
@@ -235,8 +235,8 @@ impl Worker {
         }
     }
 
-    /// The activities of `rows` (cached, or loaded and decoded) and the unavailable hosts
-    /// among theirs.
+    /// The activities of `rows` (cached, or loaded and decoded) and the unavailable or
+    /// blocked (suspended domain) hosts among theirs.
     async fn prepare(
         &self,
         rows: &[Delivery],
@@ -259,9 +259,15 @@ impl Worker {
         hosts.sort();
         hosts.dedup();
         let mut h = self.state.db.read().await?;
-        let unavailable = db::deliveries::unavailable_among(h.conn(), &hosts).await?;
+        let mut unavailable = db::deliveries::unavailable_among(h.conn(), &hosts).await?;
         let loaded = db::deliveries::activities(h.conn(), &missing).await?;
         drop(h);
+        // A suspended domain gets nothing, whenever its deliveries were queued.
+        for host in hosts {
+            if crate::service::domain_blocks::is_blocked(&self.state, &host).await? {
+                unavailable.insert(host);
+            }
+        }
         let mut cache = self.cache.lock().expect("cache lock");
         if cache.len() + loaded.len() > ACTIVITY_CACHE {
             cache.clear();

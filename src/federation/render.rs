@@ -388,6 +388,29 @@ pub fn actor(site: Site<'_>, a: &Account, moved_to: Option<&str>, tags: &[TagPar
     document(&ctx, Value::Object(body))
 }
 
+/// Fields of the actor an unsigned request gets in authorized-fetch mode (Mastodon's
+/// `AccountsController#restrict_fields_to`): enough to verify the actor's signatures and
+/// deliver to it, nothing of the profile.
+pub const MINIMAL_ACTOR_FIELDS: [&str; 6] = [
+    "id",
+    "type",
+    "preferredUsername",
+    "inbox",
+    "publicKey",
+    "endpoints",
+];
+
+/// The actor document `full` (from [`actor`]) cut down to [`MINIMAL_ACTOR_FIELDS`].
+pub fn minimal_actor(full: &Value) -> Value {
+    let mut body = Map::new();
+    for k in MINIMAL_ACTOR_FIELDS {
+        if let Some(v) = full.get(k) {
+            body.insert(k.to_owned(), v.clone());
+        }
+    }
+    document(&Context::new().with_security(), Value::Object(body))
+}
+
 /// The instance actor (`/actor`), with the fields Mastodon's `InstanceActorsController`
 /// serves: an `Application` named after the domain that approves followers manually.
 pub fn instance_actor(site: Site<'_>, public_key_pem: &str) -> Value {

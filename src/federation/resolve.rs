@@ -148,6 +148,15 @@ impl<'a> Resolver<'a> {
         same_origin(uri, &self.state.config.url)
     }
 
+    /// Refuses URIs on a suspended domain (`service::domain_blocks`): nothing is fetched
+    /// from it.
+    async fn refuse_blocked(&self, uri: &str) -> Result<(), ResolveError> {
+        if crate::service::domain_blocks::is_blocked_uri(self.state, uri).await? {
+            return Err(ResolveError::invalid("domain blocked"));
+        }
+        Ok(())
+    }
+
     /// Fetches the document `uri` from its origin: the answer's `id` must have the host of
     /// the URL that finally answered (redirects included); a document naming another id is
     /// fetched again by that id, once.
@@ -155,6 +164,7 @@ impl<'a> Resolver<'a> {
         if self.is_local(uri) {
             return Err(ResolveError::invalid("local URI"));
         }
+        self.refuse_blocked(uri).await?;
         let signer = self.signer().await?;
         let doc = self.client.get_activity(uri, signer).await?;
         let id = str_prop(&doc.json, "id")
@@ -164,6 +174,7 @@ impl<'a> Resolver<'a> {
             return Ok(doc.json);
         }
         // Served from elsewhere than its id claims: ask the id's own origin.
+        self.refuse_blocked(&id).await?;
         let again = self.client.get_activity(&id, signer).await?;
         if str_prop(&again.json, "id") == Some(id.as_str()) && same_origin(&id, again.url.as_str())
         {
@@ -317,6 +328,11 @@ impl<'a> Resolver<'a> {
 
     /// Looks `user@domain` up with WebFinger.
     pub async fn webfinger(&self, user: &str, domain: &str) -> Result<Finger, ResolveError> {
+        if crate::service::domain_blocks::is_blocked(self.state, &domain.to_ascii_lowercase())
+            .await?
+        {
+            return Err(ResolveError::invalid("domain blocked"));
+        }
         let resource = format!("acct:{user}@{domain}");
         let query: String = form_urlencoded::Serializer::new(String::new())
             .append_pair("resource", &resource)

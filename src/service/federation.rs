@@ -1,6 +1,6 @@
 //! What the ActivityPub documents and the public pages may show, and the rows they are made
 //! from: local accounts by username (unapproved ones do not exist, suspended ones are
-//! marked), the visibility rule for requesters who are not signed-in users, and batch loading
+//! marked), the visibility rule for anonymous and signed (remote actor) requesters, and batch loading
 //! of the parts of Notes and Announces (`crate::federation::render`).
 
 use std::collections::{HashMap, HashSet};
@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use crate::db::Conn;
 use crate::db::accounts::{self, Account};
 use crate::db::federation::{self as repo};
+use crate::db::follows::{self, Relation};
 use crate::db::statuses::{self, Status};
 use crate::federation::render::{
     BoostParts, MentionParts, NoteParts, SELF_REPLIES_IN_NOTE, TagParts,
@@ -15,15 +16,15 @@ use crate::federation::render::{
 use crate::service::text;
 
 /// Who asks for a federation document or public page.
-///
-/// Today every request is anonymous. When incoming HTTP signatures are verified, a signed
-/// GET will add a variant carrying the signing actor, and [`may_see`] (which must then
-/// handle it) will let followers see followers-only statuses and mentioned accounts see
-/// direct ones, as Mastodon's `StatusPolicy#show?` does with `signed_request_account`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Requester {
     /// No (verified) signature: a browser, a crawler, or a server fetching unsigned.
     Anonymous,
+    /// A GET signed by a remote actor whose signature verified (`activitypub::signed`): the
+    /// actor's account id. A remote instance actor is an account like any other here, as
+    /// in Mastodon: it follows nobody, so it sees what anonymous requests see (minus what
+    /// authors who block it hide).
+    Account(i64),
 }
 
 impl Requester {
@@ -33,12 +34,89 @@ impl Requester {
     }
 }
 
-/// Whether `requester` may see status `s` (whose author is known not to be suspended):
-/// public and unlisted statuses are for everyone; followers-only and direct statuses are
-/// never served to a request that does not prove who it is.
-pub fn may_see(requester: &Requester, s: &Status) -> bool {
-    match requester {
-        Requester::Anonymous => matches!(s.visibility.as_str(), "public" | "unlisted"),
+/// What one requester is to the authors of some statuses, loaded once per request
+/// ([`viewer`]) so that [`may_see`] is a pure check.
+#[derive(Debug, Clone, Default)]
+pub struct Viewer {
+    /// The signing actor's account, if any.
+    account_id: Option<i64>,
+    /// Authors the requester follows.
+    following: HashSet<i64>,
+    /// Authors who block the requester.
+    blocked_by: HashSet<i64>,
+    /// Statuses that mention the requester.
+    mentioned: HashSet<i64>,
+}
+
+impl Viewer {
+    /// The view of an unsigned request: public and unlisted statuses only.
+    pub fn anonymous() -> Viewer {
+        Viewer::default()
+    }
+
+    /// The requester's account id (signed requests only).
+    pub fn account_id(&self) -> Option<i64> {
+        self.account_id
+    }
+
+    /// Whether the requester follows `author_id`.
+    pub fn follows(&self, author_id: i64) -> bool {
+        self.following.contains(&author_id)
+    }
+
+    /// Whether `author_id` blocks the requester.
+    pub fn is_blocked_by(&self, author_id: i64) -> bool {
+        self.blocked_by.contains(&author_id)
+    }
+}
+
+/// Loads what [`may_see`] needs to judge `statuses` for `requester`: follows of and blocks
+/// by their authors, and mentions of the requester in them.
+pub async fn viewer(
+    mut c: Conn<'_>,
+    requester: &Requester,
+    statuses: &[Status],
+) -> Result<Viewer, sqlx::Error> {
+    let Requester::Account(id) = *requester else {
+        return Ok(Viewer::anonymous());
+    };
+    let mut authors: Vec<i64> = statuses.iter().map(|s| s.account_id).collect();
+    authors.sort_unstable();
+    authors.dedup();
+    let now = crate::time::now_ms();
+    let following = follows::among(c.re(), Relation::Following, id, &authors, now).await?;
+    let blocked_by = follows::among(c.re(), Relation::BlockedBy, id, &authors, now).await?;
+    let restricted: Vec<i64> = statuses
+        .iter()
+        .filter(|s| !matches!(s.visibility.as_str(), "public" | "unlisted"))
+        .map(|s| s.id)
+        .collect();
+    let mentioned = repo::mentioned_among(c, id, &restricted)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(Viewer {
+        account_id: Some(id),
+        following,
+        blocked_by,
+        mentioned,
+    })
+}
+
+/// Whether the requester `v` may see status `s` (whose author is known not to be
+/// suspended), as Mastodon's `StatusPolicy#show?` with the signing actor as the current
+/// account: direct statuses only for the author and mentioned accounts; followers-only
+/// ones also for followers; public and unlisted ones for everyone except signed requesters
+/// the author blocks. An unsigned request sees public and unlisted statuses only.
+pub fn may_see(v: &Viewer, s: &Status) -> bool {
+    let Some(id) = v.account_id else {
+        return matches!(s.visibility.as_str(), "public" | "unlisted");
+    };
+    let owned = s.account_id == id;
+    match s.visibility.as_str() {
+        "direct" => owned || v.mentioned.contains(&s.id),
+        "private" => owned || v.following.contains(&s.account_id) || v.mentioned.contains(&s.id),
+        _ => !v.blocked_by.contains(&s.account_id),
     }
 }
 
@@ -92,13 +170,19 @@ pub fn bio_tags(a: &Account) -> Vec<TagParts> {
 
 /// Status `id` if it belongs to `author` and `requester` may see it; `None` means 404.
 pub async fn visible_status_of(
-    c: Conn<'_>,
+    mut c: Conn<'_>,
     requester: &Requester,
     author: &Account,
     id: i64,
 ) -> Result<Option<Status>, sqlx::Error> {
-    let s = statuses::get(c, id).await?;
-    Ok(s.filter(|s| s.account_id == author.id && may_see(requester, s)))
+    let Some(s) = statuses::get(c.re(), id)
+        .await?
+        .filter(|s| s.account_id == author.id)
+    else {
+        return Ok(None);
+    };
+    let v = viewer(c, requester, std::slice::from_ref(&s)).await?;
+    Ok(may_see(&v, &s).then_some(s))
 }
 
 /// A status as a federation document: an original (Note, in a `Create`) or a boost

@@ -346,3 +346,58 @@ async fn migrate_and_account_commands() {
         env.cleanup().await;
     }
 }
+
+#[tokio::test]
+async fn domain_block_commands() {
+    for backend in backends() {
+        let env = Env::new(backend).await;
+        let out = ok(&env
+            .run(&["domains", "block", "Spam.Example.", "--reject-reports"])
+            .await);
+        assert!(out.contains("spam.example is blocked (suspend)"), "{out}");
+        let out = ok(&env
+            .run(&["domains", "block", "quiet.example", "--severity", "silence"])
+            .await);
+        assert!(out.contains("quiet.example is blocked (silence)"), "{out}");
+        // Blocking again changes the block.
+        ok(&env
+            .run(&["domains", "block", "quiet.example", "--severity", "suspend"])
+            .await);
+
+        let out = ok(&env.run(&["domains", "list"]).await);
+        let spam = out
+            .lines()
+            .find(|l| l.starts_with("spam.example "))
+            .expect("spam.example listed");
+        assert!(spam.contains("suspend") && spam.contains("reject"), "{out}");
+        let quiet = out
+            .lines()
+            .find(|l| l.starts_with("quiet.example "))
+            .expect("quiet.example listed");
+        assert!(quiet.contains("suspend"), "{out}");
+        assert_eq!(out.lines().count(), 3, "header and two blocks: {out}");
+
+        let db = env.db().await;
+        {
+            let mut h = db.read().await.unwrap();
+            let rows = woolly::db::domain_blocks::all(h.conn()).await.unwrap();
+            assert_eq!(rows.len(), 2);
+            assert!(rows[0].reject_reports && !rows[0].reject_media);
+        }
+        db.close().await;
+
+        let out = ok(&env.run(&["domains", "unblock", "SPAM.example"]).await);
+        assert!(out.contains("spam.example is no longer blocked"), "{out}");
+        let out = ok(&env.run(&["domains", "list"]).await);
+        assert!(!out.contains("spam.example"), "{out}");
+
+        // Unknown blocks and invalid domains fail with a message.
+        let o = env.run(&["domains", "unblock", "spam.example"]).await;
+        assert!(!o.status.success());
+        assert!(String::from_utf8_lossy(&o.stderr).contains("not blocked"));
+        let o = env.run(&["domains", "block", "user@host"]).await;
+        assert!(!o.status.success());
+        assert!(String::from_utf8_lossy(&o.stderr).contains("invalid domain"));
+        env.cleanup().await;
+    }
+}

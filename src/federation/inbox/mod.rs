@@ -114,7 +114,12 @@ pub async fn process(state: &AppState, received_id: i64) -> anyhow::Result<()> {
         let mut h = state.db.read().await?;
         accounts::get(h.conn(), row.account_id).await?
     };
-    if let Some(actor) = actor.filter(|a| a.suspended_at.is_none()) {
+    // An activity from a domain blocked after it was received is dropped too.
+    let blocked = match actor.as_ref().and_then(|a| a.domain.as_deref()) {
+        Some(host) => crate::service::domain_blocks::is_blocked(state, host).await?,
+        None => false,
+    };
+    if let Some(actor) = actor.filter(|a| a.suspended_at.is_none() && !blocked) {
         let r = Resolver::new(state)?;
         let ctx = Ctx {
             r: &r,

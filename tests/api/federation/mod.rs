@@ -2,6 +2,7 @@
 //! collections as ActivityPub JSON, and the HTML pages on the same URLs.
 
 mod actors;
+mod authorized_fetch;
 mod collections;
 mod delivery;
 mod delivery_activities;
