@@ -197,7 +197,8 @@ async fn search(
         let account_searchable = !(q.starts_with('#') || (q.contains('@') && q.contains(' ')));
         if wants("accounts") && account_searchable {
             // The same search as `GET /api/v1/accounts/search`: blocks in either direction are
-            // left out for a signed-in viewer (id 0 matches no block for anonymous ones).
+            // left out for a signed-in viewer but for the exact match (id 0 matches no block
+            // for anonymous ones).
             let rows = accounts::search_accounts(
                 h.conn(),
                 &accounts::AccountSearch {

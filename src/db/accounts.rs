@@ -544,7 +544,8 @@ pub struct AccountSearch<'a> {
     pub q: &'a str,
     /// This server's domain, so `name@thisdomain` finds local accounts.
     pub local_domain: &'a str,
-    /// The searching account (blocks either way are left out; followed accounts rank higher).
+    /// The searching account (blocks either way are left out, but for the exact match;
+    /// followed accounts rank higher).
     pub viewer: i64,
     /// Only accounts the viewer follows.
     pub following_only: bool,
@@ -562,8 +563,10 @@ fn like_escape(s: &str) -> String {
 
 /// Accounts matching a search, for `GET /api/v1/accounts/search`: username prefix or display
 /// name substring (case-insensitive), exact username first, then accounts the viewer follows,
-/// then by follower count. Suspended accounts, local ones not confirmed or approved yet and
-/// blocks in either direction are left out.
+/// then by follower count. Suspended accounts and local ones not confirmed or approved yet are
+/// left out, and so are blocks in either direction, except the exact match (`name` for a
+/// local account, `name@domain` for a remote one): Mastodon's search ignores blocks, and
+/// clients such as toot find an account by its name to unblock it.
 pub async fn search_accounts(
     c: Conn<'_>,
     s: &AccountSearch<'_>,
@@ -601,15 +604,17 @@ pub async fn search_accounts(
     let sql = format!(
         "SELECT {cols} FROM accounts a WHERE a.suspended_at IS NULL AND {APPROVED_CONDITION} \
          AND {name_filter}{domain_filter}{following_filter} \
-         AND NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = $5 AND b.target_account_id = a.id) \
-                         OR (b.account_id = a.id AND b.target_account_id = $5)) \
+         AND ((lower(a.username) = $3 AND lower(coalesce(a.domain, '')) = $8) \
+              OR NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.account_id = $5 AND b.target_account_id = a.id) \
+                             OR (b.account_id = a.id AND b.target_account_id = $5))) \
          ORDER BY CASE WHEN lower(a.username) = $3 THEN 0 ELSE 1 END, \
            CASE WHEN EXISTS (SELECT 1 FROM follows f2 WHERE f2.account_id = $5 AND f2.target_account_id = a.id) THEN 0 ELSE 1 END, \
            a.followers_count DESC, a.id \
          LIMIT $6 OFFSET $7"
     );
     let dom = domain
-        .map(|d| format!("{}%", like_escape(&d)))
+        .as_ref()
+        .map(|d| format!("{}%", like_escape(d)))
         .unwrap_or_default();
     with_conn!(c, |c| sqlx::query_as::<_, Account>(sqlx::AssertSqlSafe(
         sql.as_str()
@@ -621,6 +626,7 @@ pub async fn search_accounts(
     .bind(s.viewer)
     .bind(s.limit)
     .bind(s.offset)
+    .bind(domain.as_deref().unwrap_or(""))
     .fetch_all(c)
     .await)
 }

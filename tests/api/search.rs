@@ -226,3 +226,60 @@ async fn search_leaves_out_blocks_in_either_direction() {
     })
     .await;
 }
+
+/// toot finds an account by name (`/api/v2/search?type=accounts&resolve=true`) to unblock or
+/// unfollow it: the exact match is found even across a block, as in Mastodon, while partial
+/// matches still leave blocks out.
+#[tokio::test]
+async fn exact_account_match_is_found_across_blocks() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        app.user("bobcat").await;
+        json(
+            app.post_empty(
+                &format!("/api/v1/accounts/{}/block", bob.account_id),
+                Some(&alice.token),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let accts = |v: serde_json::Value| -> Vec<String> {
+            v["accounts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["acct"].as_str().unwrap().to_string())
+                .collect()
+        };
+        for (who, q, found) in [
+            (&alice, "bob", vec!["bob", "bobcat"]),
+            (&alice, "@bob", vec!["bob", "bobcat"]),
+            (&bob, "alice", vec!["alice"]),
+        ] {
+            let v = json(
+                app.get(
+                    &format!("/api/v2/search?q={q}&type=accounts&resolve=true"),
+                    Some(&who.token),
+                )
+                .await,
+                StatusCode::OK,
+            )
+            .await;
+            assert_eq!(accts(v), found, "{q}");
+        }
+        let v = json(
+            app.get("/api/v1/accounts/search?q=bo", Some(&alice.token))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+        assert_eq!(
+            v[0]["acct"], "bobcat",
+            "partial matches leave the block out"
+        );
+    })
+    .await;
+}

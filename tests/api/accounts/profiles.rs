@@ -206,15 +206,23 @@ async fn search_accounts() {
         .await;
         assert_eq!(ids(&v), vec![alice.account_id.clone()]);
 
-        // Blocks hide accounts both ways.
+        // Blocks hide partial matches both ways; the exact name is still found (as in
+        // Mastodon, so that clients can find an account to unblock by its name).
         act(&app, &alice, &bob, "block").await;
+        let v = json(
+            app.get("/api/v1/accounts/search?q=ali", Some(&bob.token))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(v, json!([]));
         let v = json(
             app.get("/api/v1/accounts/search?q=alice", Some(&bob.token))
                 .await,
             StatusCode::OK,
         )
         .await;
-        assert_eq!(v, json!([]));
+        assert_eq!(ids(&v), vec![alice.account_id.clone()]);
 
         // Blank queries find nothing; bad input and missing auth are refused.
         let v = json(
