@@ -9,6 +9,7 @@ mod dialects;
 mod discovery;
 mod fake_remote;
 mod inbox;
+mod security;
 mod statuses;
 
 use reqwest::header::HeaderMap;

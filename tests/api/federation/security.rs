@@ -1,0 +1,169 @@
+//! Regression tests of the federation security review: spoofed WebFinger answers, activity
+//! ids claimed on another host, keys claimed by another actor, colliding ids. A hostile
+//! actor server ("evil") on 127.0.0.5 serves fixed documents, WebFinger answers chosen per
+//! `resource`.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, RawQuery, State};
+use axum::response::IntoResponse;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use woolly::federation::signature::SigningKey;
+
+use super::inbox::{Signer, count, deliver, signer_of};
+use super::*;
+
+type Docs = Arc<parking_lot::Mutex<HashMap<String, Value>>>;
+
+/// A hostile ActivityPub server: documents by path, or by `path?query` when one is set.
+struct Evil {
+    base: String,
+    authority: String,
+    docs: Docs,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl Evil {
+    async fn spawn() -> Evil {
+        let listener = tokio::net::TcpListener::bind("127.0.0.5:0").await.unwrap();
+        let authority = listener.local_addr().unwrap().to_string();
+        let docs: Docs = Arc::default();
+        async fn serve(
+            State(docs): State<Docs>,
+            Path(path): Path<String>,
+            RawQuery(query): RawQuery,
+        ) -> axum::response::Response {
+            let docs = docs.lock();
+            let with_query = query.map(|q| format!("/{path}?{q}"));
+            let doc = with_query
+                .and_then(|k| docs.get(&k))
+                .or_else(|| docs.get(&format!("/{path}")));
+            match doc {
+                Some(doc) => (
+                    [("content-type", "application/activity+json")],
+                    doc.to_string(),
+                )
+                    .into_response(),
+                None => StatusCode::NOT_FOUND.into_response(),
+            }
+        }
+        let app = axum::Router::new()
+            .route("/{*path}", axum::routing::get(serve))
+            .with_state(docs.clone());
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Evil {
+            base: format!("http://{authority}"),
+            authority,
+            docs,
+            _task: task,
+        }
+    }
+
+    fn set(&self, key: &str, doc: Value) {
+        self.docs.lock().insert(key.to_owned(), doc);
+    }
+
+    /// Adds the actor `name` (its `preferredUsername` is `name`); returns its signer.
+    fn actor(&self, name: &str) -> Signer {
+        let (private, public) = woolly::crypto::generate_rsa_keypair().unwrap();
+        let actor = format!("{}/users/{name}", self.base);
+        let key_id = format!("{actor}#main-key");
+        self.set(
+            &format!("/users/{name}"),
+            json!({
+                "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+                "id": actor, "type": "Person", "preferredUsername": name,
+                "inbox": format!("{actor}/inbox"),
+                "publicKey": {"id": key_id, "owner": actor, "publicKeyPem": public},
+            }),
+        );
+        Signer {
+            key: SigningKey::from_pem(key_id, &private).unwrap(),
+            actor,
+        }
+    }
+
+    /// Answers WebFinger for `acct:{user}@{domain}` with `subject` and a self link to `actor`.
+    fn finger(&self, user: &str, domain: &str, subject: &str, actor: &str) {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("resource", &format!("acct:{user}@{domain}"))
+            .finish();
+        self.set(
+            &format!("/.well-known/webfinger?{query}"),
+            json!({
+                "subject": subject,
+                "links": [{"rel": "self", "type": "application/activity+json", "href": actor}],
+            }),
+        );
+    }
+}
+
+/// Looks `acct` up through the API (resolving it), returning the status.
+async fn lookup(app: &TestApp, acct: &str) -> StatusCode {
+    app.get(&format!("/api/v1/accounts/lookup?acct={acct}"), None)
+        .await
+        .status()
+}
+
+#[tokio::test]
+async fn a_reverse_webfinger_answer_naming_another_domain_is_not_stored() {
+    each_backend_pair(|a, b| async move {
+        let _bob = b.user("bob").await;
+        let evil = Evil::spawn().await;
+        let mallory = evil.actor("bob");
+        let victim = format!("acct:bob@{}", domain(&b));
+        // Asked for x@evil, evil names its actor bob@evil; asked for bob@evil, it claims
+        // the actor is bob on B.
+        evil.finger(
+            "x",
+            &evil.authority,
+            &format!("acct:bob@{}", evil.authority),
+            &mallory.actor,
+        );
+        evil.finger("bob", &evil.authority, &victim, &mallory.actor);
+        lookup(&a, &format!("x@{}", evil.authority)).await;
+        let spoofed = format!(
+            "accounts WHERE username = 'bob' AND domain = '{}'",
+            domain(&b)
+        );
+        assert_eq!(count(&a, &spoofed).await, 0, "stored under B's domain");
+        assert_eq!(
+            count(&a, &format!("accounts WHERE uri = '{}'", mallory.actor)).await,
+            0
+        );
+        // An honest evil: bob@evil is stored as such.
+        evil.finger(
+            "bob",
+            &evil.authority,
+            &format!("acct:bob@{}", evil.authority),
+            &mallory.actor,
+        );
+        assert_eq!(
+            lookup(&a, &format!("x@{}", evil.authority)).await,
+            StatusCode::OK
+        );
+        let honest = format!(
+            "accounts WHERE username = 'bob' AND domain = '{}' AND uri = '{}'",
+            evil.authority, mallory.actor
+        );
+        assert_eq!(count(&a, &honest).await, 1);
+        // And B's bob still resolves to B's actor.
+        assert_eq!(
+            lookup(&a, &format!("bob@{}", domain(&b))).await,
+            StatusCode::OK
+        );
+        let real = format!(
+            "accounts WHERE username = 'bob' AND domain = '{}' AND uri = '{}'",
+            domain(&b),
+            actor_uri(&b, "bob")
+        );
+        assert_eq!(count(&a, &real).await, 1);
+        let _ = signer_of;
+        let _ = deliver;
+    })
+    .await;
+}
