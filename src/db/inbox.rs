@@ -211,7 +211,7 @@ pub async fn insert_activity(
     with_conn!(c, |c| {
         sqlx::query(
             "INSERT INTO inbox_activities (id, activity_uri, account_id, kind, payload, received_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, activity_uri) DO NOTHING",
         )
         .bind(id)
         .bind(activity_uri)

@@ -102,6 +102,19 @@ impl Evil {
     }
 }
 
+const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
+
+/// A public `Create` of a Note `id` by `actor` (activity id `{id}/activity`).
+fn create(id: &str, actor: &str, content: &str) -> Value {
+    json!({
+        "@context": "https://www.w3.org/ns/activitystreams",
+        "id": format!("{id}/activity"), "type": "Create", "actor": actor,
+        "to": [PUBLIC], "cc": [],
+        "object": {"id": id, "type": "Note", "attributedTo": actor, "content": content,
+                   "to": [PUBLIC], "cc": [], "published": "2024-05-01T10:00:00Z"},
+    })
+}
+
 /// Looks `acct` up through the API (resolving it), returning the status.
 async fn lookup(app: &TestApp, acct: &str) -> StatusCode {
     app.get(&format!("/api/v1/accounts/lookup?acct={acct}"), None)
@@ -162,8 +175,66 @@ async fn a_reverse_webfinger_answer_naming_another_domain_is_not_stored() {
             actor_uri(&b, "bob")
         );
         assert_eq!(count(&a, &real).await, 1);
-        let _ = signer_of;
-        let _ = deliver;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn activity_ids_of_others_cannot_be_claimed_to_suppress_their_activities() {
+    each_backend_pair(|a, b| async move {
+        let bob = b.user("bob").await;
+        let eve = b.user("eve").await;
+        let bob_s = signer_of(&b, &bob).await;
+        let eve_s = signer_of(&b, &eve).await;
+        let evil = Evil::spawn().await;
+        let mallory = evil.actor("mallory");
+        let id = format!("{}/statuses/7001", bob_s.actor);
+        let delete_id = format!("{id}#delete");
+        assert_eq!(
+            deliver(
+                &a,
+                "/inbox",
+                &create(&id, &bob_s.actor, "<p>hi</p>"),
+                &bob_s
+            )
+            .await,
+            StatusCode::ACCEPTED
+        );
+        a.run_jobs().await;
+        let stored = format!("statuses WHERE uri = '{id}'");
+        assert_eq!(count(&a, &stored).await, 1);
+
+        // Another host's actor may not use B's ids: refused, nothing stored.
+        let claim = |actor: &str| {
+            json!({"id": delete_id, "type": "Delete", "actor": actor,
+                   "object": {"id": id, "type": "Tombstone"}})
+        };
+        assert_eq!(
+            deliver(&a, "/inbox", &claim(&mallory.actor), &mallory).await,
+            StatusCode::BAD_REQUEST
+        );
+        assert_eq!(
+            count(
+                &a,
+                &format!("inbox_activities WHERE activity_uri = '{delete_id}'")
+            )
+            .await,
+            0
+        );
+        // Another actor of the same host may, but only for itself: bob's Delete with the
+        // same id is not taken for a redelivery of eve's.
+        assert_eq!(
+            deliver(&a, "/inbox", &claim(&eve_s.actor), &eve_s).await,
+            StatusCode::ACCEPTED
+        );
+        a.run_jobs().await;
+        assert_eq!(count(&a, &stored).await, 1, "eve deleted bob's status");
+        assert_eq!(
+            deliver(&a, "/inbox", &claim(&bob_s.actor), &bob_s).await,
+            StatusCode::ACCEPTED
+        );
+        a.run_jobs().await;
+        assert_eq!(count(&a, &stored).await, 0, "bob's Delete was suppressed");
     })
     .await;
 }
