@@ -23,6 +23,10 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<(), ResolveError> {
     let Some(object_id) = id_of(object) else {
         return Err(rejected("Announce object without id"));
     };
+    // The boost is stored under the Announce id: it must be the actor's own.
+    if !same_origin(ctx.id, &ctx.actor.uri) {
+        return Err(rejected("Announce id not on the actor's host"));
+    }
     {
         let mut h = ctx.state().db.read().await?;
         if repo::status_by_uri(h.conn(), ctx.id).await?.is_some() {

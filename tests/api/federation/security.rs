@@ -238,3 +238,94 @@ async fn activity_ids_of_others_cannot_be_claimed_to_suppress_their_activities()
     })
     .await;
 }
+
+#[tokio::test]
+async fn boosts_and_follows_are_only_found_under_the_actors_own_ids() {
+    each_backend_pair(|a, b| async move {
+        let alice = a.user("alice").await;
+        let bob = b.user("bob").await;
+        let eve = b.user("eve").await;
+        let bob_s = signer_of(&b, &bob).await;
+        let eve_s = signer_of(&b, &eve).await;
+        let evil = Evil::spawn().await;
+        let mallory = evil.actor("mallory");
+        let first = format!("{}/statuses/8001", bob_s.actor);
+        assert_eq!(
+            deliver(
+                &a,
+                "/inbox",
+                &create(&first, &bob_s.actor, "<p>1</p>"),
+                &bob_s
+            )
+            .await,
+            StatusCode::ACCEPTED
+        );
+        a.run_jobs().await;
+
+        // Mallory boosts bob's first status under the URI of bob's next one, or without an
+        // id: neither is stored, and bob's next status arrives.
+        let next = format!("{}/statuses/8002", bob_s.actor);
+        let mut boost = json!({"id": next, "type": "Announce", "actor": mallory.actor,
+                               "to": [PUBLIC], "object": first});
+        assert_eq!(
+            deliver(&a, "/inbox", &boost, &mallory).await,
+            StatusCode::BAD_REQUEST
+        );
+        boost.as_object_mut().unwrap().remove("id");
+        assert_eq!(
+            deliver(&a, "/inbox", &boost, &mallory).await,
+            StatusCode::ACCEPTED
+        );
+        a.run_jobs().await;
+        assert_eq!(
+            count(&a, "statuses WHERE reblog_of_id IS NOT NULL").await,
+            0
+        );
+        assert_eq!(
+            deliver(
+                &a,
+                "/inbox",
+                &create(&next, &bob_s.actor, "<p>2</p>"),
+                &bob_s
+            )
+            .await,
+            StatusCode::ACCEPTED
+        );
+        a.run_jobs().await;
+        let stored = format!(
+            "statuses s JOIN accounts a ON a.id = s.account_id \
+             WHERE s.uri = '{next}' AND a.uri = '{}' AND s.reblog_of_id IS NULL",
+            bob_s.actor
+        );
+        assert_eq!(count(&a, &stored).await, 1);
+
+        // Eve follows alice under the id bob uses for his Follow; bob's Undo by id still
+        // finds his own follow.
+        let follow_id = format!("{}#follows/1", bob_s.actor);
+        for s in [&eve_s, &bob_s] {
+            let f = json!({"id": follow_id, "type": "Follow", "actor": s.actor,
+                           "object": actor_uri(&a, "alice")});
+            assert_eq!(deliver(&a, "/inbox", &f, s).await, StatusCode::ACCEPTED);
+        }
+        a.run_jobs().await;
+        let follows = |who: &str| {
+            format!(
+                "follows f JOIN accounts a ON a.id = f.account_id WHERE a.uri = '{who}' \
+                 AND f.target_account_id = {}",
+                alice.account_id
+            )
+        };
+        assert_eq!(count(&a, &follows(&bob_s.actor)).await, 1);
+        assert_eq!(count(&a, &follows(&eve_s.actor)).await, 1);
+        let undo = json!({"id": format!("{}#undo/1", bob_s.actor), "type": "Undo",
+                          "actor": bob_s.actor, "object": follow_id});
+        assert_eq!(
+            deliver(&a, "/inbox", &undo, &bob_s).await,
+            StatusCode::ACCEPTED
+        );
+        a.run_jobs().await;
+        assert_eq!(count(&a, &follows(&bob_s.actor)).await, 0);
+        assert_eq!(count(&a, &follows(&eve_s.actor)).await, 1);
+    })
+    .await;
+}
