@@ -132,7 +132,8 @@ pub struct RemoteKey {
 
 const KEY_COLUMNS: &str = "id AS account_id, uri, key_id, public_key_pem, fetched_at, suspended_at";
 
-/// The remote account whose key is `key_id`, or (for a key id never seen) whose actor URI is
+/// The remote account whose key is `key_id` — the one at `actor_uri` first, should another
+/// account carry the same key id — or (for a key id never seen) whose actor URI is
 /// `actor_uri`.
 pub async fn remote_key(
     c: Conn<'_>,
@@ -141,7 +142,8 @@ pub async fn remote_key(
 ) -> Result<Option<RemoteKey>, sqlx::Error> {
     let sql = format!(
         "SELECT {KEY_COLUMNS} FROM accounts WHERE domain IS NOT NULL AND (key_id = $1 OR uri = $2) \
-         ORDER BY CASE WHEN key_id = $1 THEN 0 ELSE 1 END LIMIT 1"
+         ORDER BY CASE WHEN key_id = $1 AND uri = $2 THEN 0 WHEN key_id = $1 THEN 1 ELSE 2 END \
+         LIMIT 1"
     );
     with_conn!(c, |c| sqlx::query_as::<_, RemoteKey>(sqlx::AssertSqlSafe(
         sql.as_str()

@@ -579,6 +579,11 @@ pub fn parse_actor(json: &Value, key_id: Option<&str>) -> Result<RemoteAccount, 
     let pem = str_prop(key, "publicKeyPem").unwrap_or_default();
     PublicKey::from_pem(pem).map_err(|_| ResolveError::invalid("unreadable public key"))?;
     let key_id = str_prop(key, "id").unwrap_or(uri).to_owned();
+    // A key id elsewhere could be another actor's: deliveries signed with it would find
+    // this actor's key.
+    if !same_origin(&key_id, uri) {
+        return Err(ResolveError::invalid("key id not on the actor's host"));
+    }
     let same_host = |u: Option<String>| u.filter(|u| same_origin(u, uri));
     let fields: Vec<StoredField> = items(json.get("attachment"))
         .into_iter()

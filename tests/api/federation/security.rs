@@ -329,3 +329,59 @@ async fn boosts_and_follows_are_only_found_under_the_actors_own_ids() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_key_id_claimed_by_another_actor_does_not_break_the_owners_deliveries() {
+    each_backend_pair(|a, b| async move {
+        let bob = b.user("bob").await;
+        let bob_s = signer_of(&b, &bob).await;
+        let evil = Evil::spawn().await;
+        let mallory = evil.actor("mallory");
+        // Bob is known to A with his key.
+        let first = format!("{}/statuses/9001", bob_s.actor);
+        assert_eq!(
+            deliver(
+                &a,
+                "/inbox",
+                &create(&first, &bob_s.actor, "<p>1</p>"),
+                &bob_s
+            )
+            .await,
+            StatusCode::ACCEPTED
+        );
+        a.run_jobs().await;
+        // Mallory's profile update claims bob's key id for its own key.
+        let mut doc = evil.docs.lock()["/users/mallory"].clone();
+        doc["publicKey"]["id"] = json!(format!("{}#main-key", bob_s.actor));
+        let update = json!({"id": format!("{}#updates/1", mallory.actor), "type": "Update",
+                            "actor": mallory.actor, "object": doc});
+        assert_eq!(
+            deliver(&a, "/inbox", &update, &mallory).await,
+            StatusCode::ACCEPTED
+        );
+        a.run_jobs().await;
+        let claimed = format!(
+            "accounts WHERE uri = '{}' AND key_id = '{}#main-key'",
+            mallory.actor, bob_s.actor
+        );
+        assert_eq!(count(&a, &claimed).await, 0);
+        // Bob's next delivery is still verified.
+        let next = format!("{}/statuses/9002", bob_s.actor);
+        assert_eq!(
+            deliver(
+                &a,
+                "/inbox",
+                &create(&next, &bob_s.actor, "<p>2</p>"),
+                &bob_s
+            )
+            .await,
+            StatusCode::ACCEPTED
+        );
+        a.run_jobs().await;
+        assert_eq!(
+            count(&a, &format!("statuses WHERE uri = '{next}'")).await,
+            1
+        );
+    })
+    .await;
+}
