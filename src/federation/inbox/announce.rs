@@ -79,7 +79,8 @@ async fn store_boost(ctx: &Ctx<'_>, original: &Status) -> Result<(), ResolveErro
         .filter(|t| *t <= now)
         .unwrap_or(now);
     let id = if created_at < now {
-        id_at(created_at)
+        let mut h = ctx.state().db.read().await?;
+        repo::free_status_id(h.conn(), id_at(created_at)).await?
     } else {
         next_id()
     };

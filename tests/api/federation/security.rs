@@ -385,3 +385,57 @@ async fn a_key_id_claimed_by_another_actor_does_not_break_the_owners_deliveries(
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_remote_status_id_clash_is_not_taken_for_a_duplicate() {
+    each_backend_pair(|a, b| async move {
+        let bob = b.user("bob").await;
+        let bob_s = signer_of(&b, &bob).await;
+        let first = format!("{}/statuses/9501", bob_s.actor);
+        assert_eq!(
+            deliver(
+                &a,
+                "/inbox",
+                &create(&first, &bob_s.actor, "<p>1</p>"),
+                &bob_s
+            )
+            .await,
+            StatusCode::ACCEPTED
+        );
+        a.run_jobs().await;
+        let mut tx = a.state.db.begin().await.unwrap();
+        let stored = woolly::db::inbox::status_by_uri(tx.conn(), &first)
+            .await
+            .unwrap()
+            .expect("stored");
+        // Another status drawing the same id: a free id is found next to it…
+        let free = woolly::db::inbox::free_status_id(tx.conn(), stored.id)
+            .await
+            .unwrap();
+        assert!(free > stored.id && free - stored.id < 64);
+        // …and inserting it under the taken id fails instead of being skipped silently.
+        let mut clash = stored.clone();
+        clash.uri = format!("{}/statuses/9502", bob_s.actor);
+        assert!(
+            woolly::db::inbox::insert_status_if_new(tx.conn(), &clash)
+                .await
+                .is_err()
+        );
+        drop(tx);
+        let mut tx = a.state.db.begin().await.unwrap();
+        clash.id = free;
+        assert!(
+            woolly::db::inbox::insert_status_if_new(tx.conn(), &clash)
+                .await
+                .unwrap()
+        );
+        // The same uri again is the duplicate.
+        clash.id = free + 1;
+        assert!(
+            !woolly::db::inbox::insert_status_if_new(tx.conn(), &clash)
+                .await
+                .unwrap()
+        );
+    })
+    .await;
+}
