@@ -115,6 +115,16 @@ fn create(id: &str, actor: &str, content: &str) -> Value {
     })
 }
 
+/// Delivers `signer`'s public Note `id` to `app` (accepted) and processes it.
+async fn post_as(app: &TestApp, signer: &Signer, id: &str, content: &str) {
+    let activity = create(id, &signer.actor, content);
+    assert_eq!(
+        deliver(app, "/inbox", &activity, signer).await,
+        StatusCode::ACCEPTED
+    );
+    app.run_jobs().await;
+}
+
 /// Looks `acct` up through the API (resolving it), returning the status.
 async fn lookup(app: &TestApp, acct: &str) -> StatusCode {
     app.get(&format!("/api/v1/accounts/lookup?acct={acct}"), None)
@@ -190,17 +200,7 @@ async fn activity_ids_of_others_cannot_be_claimed_to_suppress_their_activities()
         let mallory = evil.actor("mallory");
         let id = format!("{}/statuses/7001", bob_s.actor);
         let delete_id = format!("{id}#delete");
-        assert_eq!(
-            deliver(
-                &a,
-                "/inbox",
-                &create(&id, &bob_s.actor, "<p>hi</p>"),
-                &bob_s
-            )
-            .await,
-            StatusCode::ACCEPTED
-        );
-        a.run_jobs().await;
+        post_as(&a, &bob_s, &id, "<p>hi</p>").await;
         let stored = format!("statuses WHERE uri = '{id}'");
         assert_eq!(count(&a, &stored).await, 1);
 
@@ -250,17 +250,7 @@ async fn boosts_and_follows_are_only_found_under_the_actors_own_ids() {
         let evil = Evil::spawn().await;
         let mallory = evil.actor("mallory");
         let first = format!("{}/statuses/8001", bob_s.actor);
-        assert_eq!(
-            deliver(
-                &a,
-                "/inbox",
-                &create(&first, &bob_s.actor, "<p>1</p>"),
-                &bob_s
-            )
-            .await,
-            StatusCode::ACCEPTED
-        );
-        a.run_jobs().await;
+        post_as(&a, &bob_s, &first, "<p>1</p>").await;
 
         // Mallory boosts bob's first status under the URI of bob's next one, or without an
         // id: neither is stored, and bob's next status arrives.
@@ -281,17 +271,7 @@ async fn boosts_and_follows_are_only_found_under_the_actors_own_ids() {
             count(&a, "statuses WHERE reblog_of_id IS NOT NULL").await,
             0
         );
-        assert_eq!(
-            deliver(
-                &a,
-                "/inbox",
-                &create(&next, &bob_s.actor, "<p>2</p>"),
-                &bob_s
-            )
-            .await,
-            StatusCode::ACCEPTED
-        );
-        a.run_jobs().await;
+        post_as(&a, &bob_s, &next, "<p>2</p>").await;
         let stored = format!(
             "statuses s JOIN accounts a ON a.id = s.account_id \
              WHERE s.uri = '{next}' AND a.uri = '{}' AND s.reblog_of_id IS NULL",
@@ -339,17 +319,7 @@ async fn a_key_id_claimed_by_another_actor_does_not_break_the_owners_deliveries(
         let mallory = evil.actor("mallory");
         // Bob is known to A with his key.
         let first = format!("{}/statuses/9001", bob_s.actor);
-        assert_eq!(
-            deliver(
-                &a,
-                "/inbox",
-                &create(&first, &bob_s.actor, "<p>1</p>"),
-                &bob_s
-            )
-            .await,
-            StatusCode::ACCEPTED
-        );
-        a.run_jobs().await;
+        post_as(&a, &bob_s, &first, "<p>1</p>").await;
         // Mallory's profile update claims bob's key id for its own key.
         let mut doc = evil.docs.lock()["/users/mallory"].clone();
         doc["publicKey"]["id"] = json!(format!("{}#main-key", bob_s.actor));
@@ -367,17 +337,7 @@ async fn a_key_id_claimed_by_another_actor_does_not_break_the_owners_deliveries(
         assert_eq!(count(&a, &claimed).await, 0);
         // Bob's next delivery is still verified.
         let next = format!("{}/statuses/9002", bob_s.actor);
-        assert_eq!(
-            deliver(
-                &a,
-                "/inbox",
-                &create(&next, &bob_s.actor, "<p>2</p>"),
-                &bob_s
-            )
-            .await,
-            StatusCode::ACCEPTED
-        );
-        a.run_jobs().await;
+        post_as(&a, &bob_s, &next, "<p>2</p>").await;
         assert_eq!(
             count(&a, &format!("statuses WHERE uri = '{next}'")).await,
             1
@@ -392,17 +352,7 @@ async fn a_remote_status_id_clash_is_not_taken_for_a_duplicate() {
         let bob = b.user("bob").await;
         let bob_s = signer_of(&b, &bob).await;
         let first = format!("{}/statuses/9501", bob_s.actor);
-        assert_eq!(
-            deliver(
-                &a,
-                "/inbox",
-                &create(&first, &bob_s.actor, "<p>1</p>"),
-                &bob_s
-            )
-            .await,
-            StatusCode::ACCEPTED
-        );
-        a.run_jobs().await;
+        post_as(&a, &bob_s, &first, "<p>1</p>").await;
         let mut tx = a.state.db.begin().await.unwrap();
         let stored = woolly::db::inbox::status_by_uri(tx.conn(), &first)
             .await
