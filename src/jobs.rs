@@ -119,17 +119,36 @@ pub async fn run_pending(state: &AppState) -> anyhow::Result<usize> {
     }
 }
 
+/// The longest one job may run; beyond it the job fails and is retried with backoff.
+pub const JOB_DEADLINE: Duration = Duration::from_secs(120);
+/// Jobs claimed at once: few, so that one worker does not hold many federation jobs while
+/// local work waits (local jobs are claimed first by priority).
+const BATCH: i64 = 4;
+/// The lease of a batch: long enough for every job of it to reach its deadline, so a lease
+/// never expires while a claimed job still waits its turn.
+const LEASE_MS: i64 = BATCH * JOB_DEADLINE.as_millis() as i64 + 30_000;
+
+/// Runs `job` to completion or fails it after `deadline`.
+async fn run_with_deadline(
+    deadline: Duration,
+    job: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> anyhow::Result<()> {
+    tokio::time::timeout(deadline, job)
+        .await
+        .unwrap_or_else(|_| Err(anyhow::anyhow!("job exceeded its {deadline:?} deadline")))
+}
+
 async fn run_batch(state: &AppState) -> anyhow::Result<usize> {
     let claimed = {
         let mut tx = state.db.begin().await?;
-        let jobs = db::jobs::claim(tx.conn(), now_ms(), 120_000, 16).await?;
+        let jobs = db::jobs::claim(tx.conn(), now_ms(), LEASE_MS, BATCH).await?;
         tx.commit().await?;
         jobs
     };
     let n = claimed.len();
     for row in claimed {
         let result = match serde_json::from_str::<Job>(&row.payload) {
-            Ok(job) => run(state, &job).await,
+            Ok(job) => run_with_deadline(JOB_DEADLINE, run(state, &job)).await,
             Err(e) => Err(anyhow::anyhow!("undecodable job payload: {e}")),
         };
         let mut tx = state.db.begin().await?;
@@ -190,4 +209,21 @@ pub fn spawn_workers(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_job_past_its_deadline_fails() {
+        let slow = run_with_deadline(Duration::from_millis(20), async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+            Ok(())
+        })
+        .await;
+        assert!(slow.unwrap_err().to_string().contains("deadline"));
+        let quick = run_with_deadline(Duration::from_secs(5), async { Ok(()) }).await;
+        assert!(quick.is_ok());
+    }
 }

@@ -8,11 +8,12 @@
 //! 4. the signing key was found (the stored actor row, or the actor fetched) and the
 //!    signature verified with it — refetching the actor once, rate-limited, when the stored
 //!    key fails (key rotation);
-//! 5. the activity's `actor` was found to be the key's owner (401 otherwise);
+//! 5. the activity's `actor` was found to be the key's owner (401 otherwise), and its `id`
+//!    (when it has one) on the actor's host (400 otherwise);
 //! 6. neither the `keyId` nor the key's owner is on a suspended domain (403, checked before
 //!    the key is fetched; `service::domain_blocks`).
 //!
-//! The activity is then stored once per activity id (redeliveries are no-ops that still
+//! The activity is then stored once per actor and activity id (redeliveries are no-ops that still
 //! answer 202) together with the job that processes it (`federation::inbox::process`).
 
 use std::time::SystemTime;
@@ -180,6 +181,16 @@ async fn receive(
     if actor_of(&activity) != Some(key.uri.as_str()) {
         return unauthorized("The activity's actor is not the owner of the signing key");
     }
+    // An activity id on another host is not the actor's own (Mastodon does not process
+    // it as such); accepting it would let the actor claim ids that others will use.
+    if let Some(id) = vocab::str_prop(&activity, "id")
+        && !vocab::same_origin(id, &key.uri)
+    {
+        return json_error(
+            StatusCode::BAD_REQUEST,
+            "The activity id is not on the actor's host",
+        );
+    }
     if key.suspended_at.is_some() {
         return StatusCode::ACCEPTED.into_response();
     }
@@ -195,7 +206,7 @@ async fn receive(
     }
 }
 
-/// Stores the activity (once per activity id) with its processing job.
+/// Stores the activity (once per actor and activity id) with its processing job.
 async fn store(
     state: &AppState,
     activity: &Value,

@@ -171,20 +171,37 @@ pub async fn get_edge(
     .await)
 }
 
-/// The edge in `edge`'s table whose Follow activity id is `uri`.
+/// Which end of an edge the actor looked up by a Follow id must be.
+#[derive(Debug, Clone, Copy)]
+pub enum EdgeSide {
+    /// The follower (`account_id`): an `Undo` of its Follow.
+    Follower,
+    /// The followed account (`target_account_id`): an `Accept`/`Reject` of a Follow of it.
+    Target,
+}
+
+/// The edge in `edge`'s table whose Follow activity id is `uri` and whose `side` is
+/// `actor_id` (an id another actor used for its own edge is not found).
 pub async fn edge_by_uri(
     c: Conn<'_>,
     edge: Edge,
     uri: &str,
+    side: EdgeSide,
+    actor_id: i64,
 ) -> Result<Option<FollowRow>, sqlx::Error> {
+    let column = match side {
+        EdgeSide::Follower => "account_id",
+        EdgeSide::Target => "target_account_id",
+    };
     let sql = format!(
-        "SELECT {FOLLOW_COLUMNS} FROM {} WHERE uri = $1",
+        "SELECT {FOLLOW_COLUMNS} FROM {} WHERE uri = $1 AND {column} = $2",
         edge.table()
     );
     with_conn!(c, |c| sqlx::query_as::<_, FollowRow>(sqlx::AssertSqlSafe(
         sql.as_str()
     ))
     .bind(uri)
+    .bind(actor_id)
     .fetch_optional(c)
     .await)
 }

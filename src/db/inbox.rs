@@ -131,7 +131,8 @@ pub struct RemoteKey {
 
 const KEY_COLUMNS: &str = "id AS account_id, uri, key_id, public_key_pem, fetched_at, suspended_at";
 
-/// The remote account whose key is `key_id`, or (for a key id never seen) whose actor URI is
+/// The remote account whose key is `key_id` — the one at `actor_uri` first, should another
+/// account carry the same key id — or (for a key id never seen) whose actor URI is
 /// `actor_uri`.
 pub async fn remote_key(
     c: Conn<'_>,
@@ -140,7 +141,8 @@ pub async fn remote_key(
 ) -> Result<Option<RemoteKey>, sqlx::Error> {
     let sql = format!(
         "SELECT {KEY_COLUMNS} FROM accounts WHERE domain IS NOT NULL AND (key_id = $1 OR uri = $2) \
-         ORDER BY CASE WHEN key_id = $1 THEN 0 ELSE 1 END LIMIT 1"
+         ORDER BY CASE WHEN key_id = $1 AND uri = $2 THEN 0 WHEN key_id = $1 THEN 1 ELSE 2 END \
+         LIMIT 1"
     );
     with_conn!(c, |c| sqlx::query_as::<_, RemoteKey>(sqlx::AssertSqlSafe(
         sql.as_str()
@@ -210,7 +212,7 @@ pub async fn insert_activity(
     with_conn!(c, |c| {
         sqlx::query(
             "INSERT INTO inbox_activities (id, activity_uri, account_id, kind, payload, received_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (account_id, activity_uri) DO NOTHING",
         )
         .bind(id)
         .bind(activity_uri)
@@ -279,14 +281,35 @@ pub async fn status_by_uri(c: Conn<'_>, uri: &str) -> Result<Option<Status>, sql
     .await)
 }
 
-/// Inserts a status unless one with its `uri` exists; returns whether it was inserted.
+/// `id`, or the next id after it not taken by a status: remote statuses get ids from their
+/// publication time with random low bits, which may clash (then the insert fails, and the
+/// job runs again, rather than being taken for a duplicate).
+pub async fn free_status_id(c: Conn<'_>, id: i64) -> Result<i64, sqlx::Error> {
+    with_conn!(c, |c| {
+        let mut id = id;
+        for _ in 0..64 {
+            let taken = sqlx::query_scalar::<_, i64>("SELECT id FROM statuses WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *c)
+                .await?;
+            if taken.is_none() {
+                break;
+            }
+            id += 1;
+        }
+        Ok(id)
+    })
+}
+
+/// Inserts a status unless one with its `uri` exists; returns whether it was inserted. A
+/// clash on the id is an error (see [`free_status_id`]).
 pub async fn insert_status_if_new(c: Conn<'_>, s: &Status) -> Result<bool, sqlx::Error> {
     with_conn!(c, |c| {
         sqlx::query(
         "INSERT INTO statuses (id, uri, url, account_id, text, content, spoiler_text, sensitive, visibility, language, \
          in_reply_to_id, in_reply_to_account_id, reblog_of_id, conversation_id, application_id, local, created_at, \
          edited_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$17) \
-         ON CONFLICT DO NOTHING"
+         ON CONFLICT (uri) DO NOTHING"
     )
     .bind(s.id)
     .bind(&s.uri)

@@ -328,6 +328,9 @@ impl<'a> Resolver<'a> {
 
     /// Looks `user@domain` up with WebFinger.
     pub async fn webfinger(&self, user: &str, domain: &str) -> Result<Finger, ResolveError> {
+        if !valid_username(user) || !valid_domain(domain) {
+            return Err(ResolveError::invalid("not a valid user@domain"));
+        }
         if crate::service::domain_blocks::is_blocked(self.state, &domain.to_ascii_lowercase())
             .await?
         {
@@ -383,20 +386,23 @@ impl<'a> Resolver<'a> {
         if actor_id != finger.actor {
             return Err(ResolveError::invalid("WebFinger and actor ids differ"));
         }
-        // The reverse check, unless the first answer already was that query.
-        let confirmed = if finger.username.eq_ignore_ascii_case(preferred)
-            && (finger.username.eq_ignore_ascii_case(user)
-                && finger.domain.eq_ignore_ascii_case(domain))
+        // The reverse check, unless the first answer already was that query: asked for
+        // `preferredUsername@domain`, the domain's server must answer with exactly that
+        // subject and the same actor (as Mastodon), and that is the handle stored.
+        let handle_domain = finger.domain;
+        if !(finger.username.eq_ignore_ascii_case(preferred)
+            && finger.username.eq_ignore_ascii_case(user)
+            && handle_domain.eq_ignore_ascii_case(domain))
         {
-            finger
-        } else {
-            let back = self.webfinger(preferred, &finger.domain).await?;
-            if back.actor != actor_id {
+            let back = self.webfinger(preferred, &handle_domain).await?;
+            if back.actor != actor_id
+                || !back.username.eq_ignore_ascii_case(preferred)
+                || !back.domain.eq_ignore_ascii_case(&handle_domain)
+            {
                 return Err(ResolveError::invalid("reverse WebFinger check failed"));
             }
-            back
-        };
-        self.store_actor_document(&json, None, Some((&confirmed.username, &confirmed.domain)))
+        }
+        self.store_actor_document(&json, None, Some((preferred, &handle_domain)))
             .await
     }
 
@@ -516,7 +522,7 @@ pub fn parse_jrd(json: &Value) -> Result<Finger, ResolveError> {
     let acct = subject.strip_prefix("acct:").unwrap_or(subject);
     let (username, domain) = acct
         .split_once('@')
-        .filter(|(u, d)| !u.is_empty() && !d.is_empty())
+        .filter(|(u, d)| valid_username(u) && valid_domain(d))
         .ok_or_else(|| ResolveError::invalid("WebFinger subject is not an acct"))?;
     let actor = items(json.get("links"))
         .into_iter()
@@ -539,6 +545,25 @@ fn valid_username(u: &str) -> bool {
         && u.len() <= 128
         && u.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
+}
+
+/// Whether `d` is a hostname (LDH labels) or an IPv4 address, with an optional port: what
+/// may be put in a WebFinger URL or stored as an account's domain.
+fn valid_domain(d: &str) -> bool {
+    let (host, port) = match d.rsplit_once(':') {
+        Some((h, p)) => (h, Some(p)),
+        None => (d, None),
+    };
+    let label_ok = |l: &str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    host.len() <= 253
+        && host.split('.').all(label_ok)
+        && port.is_none_or(|p| !p.is_empty() && p.len() <= 5 && p.parse::<u16>().is_ok())
 }
 
 /// Validates an actor document and maps it to a row: an accepted type, an `id` with a host,
@@ -570,6 +595,11 @@ pub fn parse_actor(json: &Value, key_id: Option<&str>) -> Result<RemoteAccount, 
     let pem = str_prop(key, "publicKeyPem").unwrap_or_default();
     PublicKey::from_pem(pem).map_err(|_| ResolveError::invalid("unreadable public key"))?;
     let key_id = str_prop(key, "id").unwrap_or(uri).to_owned();
+    // A key id elsewhere could be another actor's: deliveries signed with it would find
+    // this actor's key.
+    if !same_origin(&key_id, uri) {
+        return Err(ResolveError::invalid("key id not on the actor's host"));
+    }
     let same_host = |u: Option<String>| u.filter(|u| same_origin(u, uri));
     let fields: Vec<StoredField> = items(json.get("attachment"))
         .into_iter()

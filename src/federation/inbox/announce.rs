@@ -23,6 +23,10 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<(), ResolveError> {
     let Some(object_id) = id_of(object) else {
         return Err(rejected("Announce object without id"));
     };
+    // The boost is stored under the Announce id: it must be the actor's own.
+    if !same_origin(ctx.id, &ctx.actor.uri) {
+        return Err(rejected("Announce id not on the actor's host"));
+    }
     {
         let mut h = ctx.state().db.read().await?;
         if repo::status_by_uri(h.conn(), ctx.id).await?.is_some() {
@@ -75,7 +79,8 @@ async fn store_boost(ctx: &Ctx<'_>, original: &Status) -> Result<(), ResolveErro
         .filter(|t| *t <= now)
         .unwrap_or(now);
     let id = if created_at < now {
-        id_at(created_at)
+        let mut h = ctx.state().db.read().await?;
+        repo::free_status_id(h.conn(), id_at(created_at)).await?
     } else {
         next_id()
     };

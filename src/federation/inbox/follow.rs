@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::{Ctx, rejected};
 use crate::db::accounts::{self, Account};
-use crate::db::follows::{self, Edge, FollowRow};
+use crate::db::follows::{self, Edge, EdgeSide, FollowRow};
 use crate::federation::outbox;
 use crate::federation::resolve::ResolveError;
 use crate::federation::vocab::{has_type, id_of};
@@ -129,7 +129,9 @@ async fn local_follower(ctx: &Ctx<'_>) -> Result<Option<i64>, ResolveError> {
     };
     let mut h = ctx.state().db.read().await?;
     for edge in [Edge::Request, Edge::Follow] {
-        if let Some(row) = follows::edge_by_uri(h.conn(), edge, follow_id).await? {
+        if let Some(row) =
+            follows::edge_by_uri(h.conn(), edge, follow_id, EdgeSide::Target, ctx.actor.id).await?
+        {
             if row.target_account_id != ctx.actor.id {
                 return Err(rejected("answer to a follow of someone else"));
             }

@@ -235,7 +235,8 @@ pub async fn ingest(
     let now = now_ms();
     let created_at = p.published.filter(|t| *t <= now).unwrap_or(now);
     let id = if created_at < now {
-        id_at(created_at)
+        let mut h = state.db.read().await?;
+        repo::free_status_id(h.conn(), id_at(created_at)).await?
     } else {
         next_id()
     };

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::{Ctx, delete, follow};
 use crate::db::accounts;
-use crate::db::follows::{self, Edge};
+use crate::db::follows::{self, Edge, EdgeSide};
 use crate::db::inbox as repo;
 use crate::db::notifications;
 use crate::db::statuses::{self, StatusCounter};
@@ -55,7 +55,14 @@ async fn undo_follow(
             let mut h = ctx.state().db.read().await?;
             let mut found = None;
             for edge in [Edge::Follow, Edge::Request] {
-                if let Some(row) = follows::edge_by_uri(h.conn(), edge, object_id).await?
+                if let Some(row) = follows::edge_by_uri(
+                    h.conn(),
+                    edge,
+                    object_id,
+                    EdgeSide::Follower,
+                    ctx.actor.id,
+                )
+                .await?
                     && row.account_id == ctx.actor.id
                 {
                     found = Some(row.target_account_id);

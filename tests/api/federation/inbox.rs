@@ -489,8 +489,10 @@ async fn forged_and_hostile_deliveries_are_refused_with_nothing_stored() {
             create(&bob_s.actor, note(&format!("{}/users/bob/statuses/4002", b.url), &mallory_s.actor, "<p>s</p>", json!(PUBLIC), json!([]), json!([]))),
             create(&bob_s.actor, note(&format!("{}/users/alice/statuses/4003", a.url), &bob_s.actor, "<p>s</p>", json!(PUBLIC), json!([]), json!([]))),
         ];
-        for s in &spoofed {
-            assert_eq!(deliver(&a, "/inbox", s, &bob_s).await, StatusCode::ACCEPTED);
+        for (i, mut s) in spoofed.into_iter().enumerate() {
+            // The activity itself is bob's (an id on another host is refused at the edge).
+            s["id"] = json!(format!("{}#spoofed/{i}", bob_s.actor));
+            assert_eq!(deliver(&a, "/inbox", &s, &bob_s).await, StatusCode::ACCEPTED);
         }
         // An Accept of a follow bob was never asked for, and a Like of nothing.
         let accept = json!({"id": format!("{}#a/1", bob_s.actor), "type": "Accept", "actor": bob_s.actor,

@@ -12,6 +12,7 @@ mod fake_remote;
 mod housekeeping;
 mod inbox;
 mod network;
+mod security;
 mod statuses;
 
 use reqwest::header::HeaderMap;
