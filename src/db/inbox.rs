@@ -304,35 +304,7 @@ pub async fn free_status_id(c: Conn<'_>, id: i64) -> Result<i64, sqlx::Error> {
 /// Inserts a status unless one with its `uri` exists; returns whether it was inserted. A
 /// clash on the id is an error (see [`free_status_id`]).
 pub async fn insert_status_if_new(c: Conn<'_>, s: &Status) -> Result<bool, sqlx::Error> {
-    with_conn!(c, |c| {
-        sqlx::query(
-        "INSERT INTO statuses (id, uri, url, account_id, text, content, spoiler_text, sensitive, visibility, language, \
-         in_reply_to_id, in_reply_to_account_id, reblog_of_id, conversation_id, application_id, local, created_at, \
-         edited_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$17) \
-         ON CONFLICT (uri) DO NOTHING"
-    )
-    .bind(s.id)
-    .bind(&s.uri)
-    .bind(&s.url)
-    .bind(s.account_id)
-    .bind(&s.text)
-    .bind(&s.content)
-    .bind(&s.spoiler_text)
-    .bind(s.sensitive)
-    .bind(&s.visibility)
-    .bind(&s.language)
-    .bind(s.in_reply_to_id)
-    .bind(s.in_reply_to_account_id)
-    .bind(s.reblog_of_id)
-    .bind(s.conversation_id)
-    .bind(s.application_id)
-    .bind(s.local)
-    .bind(s.created_at)
-    .bind(s.edited_at)
-    .execute(c)
-    .await
-    .map(|r| r.rows_affected() > 0)
-    })
+    super::statuses::insert_unless_uri_exists(c, s).await
 }
 
 /// Ids of the statuses of account `id` (to remove an account's content).

@@ -49,33 +49,47 @@ pub const DISPLAY_COLUMNS: &str = "id, uri, url, account_id, content, spoiler_te
 
 /// Inserts a status row (all counters zero).
 pub async fn insert(c: Conn<'_>, s: &Status) -> Result<(), sqlx::Error> {
-    with_conn!(c, |c| {
-        sqlx::query(
+    insert_row(c, s, "").await.map(|_| ())
+}
+
+/// Inserts a status row unless one with its `uri` exists; returns whether it was inserted.
+/// A clash on the id is still an error.
+pub async fn insert_unless_uri_exists(c: Conn<'_>, s: &Status) -> Result<bool, sqlx::Error> {
+    insert_row(c, s, " ON CONFLICT (uri) DO NOTHING")
+        .await
+        .map(|n| n > 0)
+}
+
+/// The one `INSERT INTO statuses`, with an optional conflict clause; returns rows inserted.
+async fn insert_row(c: Conn<'_>, s: &Status, on_conflict: &str) -> Result<u64, sqlx::Error> {
+    let sql = format!(
         "INSERT INTO statuses (id, uri, url, account_id, text, content, spoiler_text, sensitive, visibility, language, \
          in_reply_to_id, in_reply_to_account_id, reblog_of_id, conversation_id, application_id, local, created_at, \
-         edited_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$17)"
-    )
-    .bind(s.id)
-    .bind(&s.uri)
-    .bind(&s.url)
-    .bind(s.account_id)
-    .bind(&s.text)
-    .bind(&s.content)
-    .bind(&s.spoiler_text)
-    .bind(s.sensitive)
-    .bind(&s.visibility)
-    .bind(&s.language)
-    .bind(s.in_reply_to_id)
-    .bind(s.in_reply_to_account_id)
-    .bind(s.reblog_of_id)
-    .bind(s.conversation_id)
-    .bind(s.application_id)
-    .bind(s.local)
-    .bind(s.created_at)
-    .bind(s.edited_at)
-    .execute(c)
-    .await
-    .map(|_| ())
+         edited_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$17){on_conflict}"
+    );
+    with_conn!(c, |c| {
+        sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
+            .bind(s.id)
+            .bind(&s.uri)
+            .bind(&s.url)
+            .bind(s.account_id)
+            .bind(&s.text)
+            .bind(&s.content)
+            .bind(&s.spoiler_text)
+            .bind(s.sensitive)
+            .bind(&s.visibility)
+            .bind(&s.language)
+            .bind(s.in_reply_to_id)
+            .bind(s.in_reply_to_account_id)
+            .bind(s.reblog_of_id)
+            .bind(s.conversation_id)
+            .bind(s.application_id)
+            .bind(s.local)
+            .bind(s.created_at)
+            .bind(s.edited_at)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected())
     })
 }
 
