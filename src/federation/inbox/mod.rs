@@ -17,6 +17,7 @@ pub mod follow;
 pub mod like;
 pub mod migrate;
 pub mod note;
+pub mod relevance;
 pub mod undo;
 pub mod update;
 
