@@ -172,6 +172,29 @@ async fn mentioned(r: &Resolver<'_>, uris: &[String]) -> Result<Vec<Mentioned>, 
     Ok(out)
 }
 
+/// The known accounts named in `to`/`cc` but not tagged: Mastodon's silent mentions, which
+/// let them see the status (a direct or followers-only one addressed to them) without a
+/// mention notification and without being listed among its mentions. Unknown actors are
+/// not fetched (a silent mention only matters for access here); the author is left out.
+async fn silently_addressed(
+    r: &Resolver<'_>,
+    p: &Parsed,
+    author: &Account,
+    tagged: &[Mentioned],
+) -> Result<Vec<i64>, ResolveError> {
+    let uris = super::relevance::addressed_uris(&p.to, &p.cc);
+    let mut h = r.state().db.read().await?;
+    let mut out: Vec<i64> = repo::accounts_among_uris(h.conn(), &uris)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .filter(|id| *id != author.id && !tagged.iter().any(|m| m.account_id == *id))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
 /// Whether the status `uri` was deleted by its author within the remembered period.
 async fn deleted_recently(c: crate::db::Conn<'_>, uri: &str) -> Result<bool, sqlx::Error> {
     repo::tombstoned(
@@ -231,6 +254,7 @@ pub async fn ingest(
     }
     let p = parse(object);
     let mentions = mentioned(r, &p.mention_uris).await?;
+    let silent = silently_addressed(r, &p, author, &mentions).await?;
     let visibility = vocab::visibility(&p.to, &p.cc, author.followers_url.as_deref());
     let now = now_ms();
     let created_at = p.published.filter(|t| *t <= now).unwrap_or(now);
@@ -279,6 +303,9 @@ pub async fn ingest(
         return Ok(None);
     }
     sync_mentions(tx.conn(), id, author.id, &mentions).await?;
+    for account_id in silent {
+        statuses::insert_mention(tx.conn(), next_id(), id, account_id, true).await?;
+    }
     compose::store_tags(tx.conn(), id, &p.hashtags, now).await?;
     if counts_for_author(&row.visibility) {
         accounts::bump(tx.conn(), author.id, Counter::Statuses, 1).await?;

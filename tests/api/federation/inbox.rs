@@ -118,7 +118,7 @@ pub fn create(actor: &str, object: Value) -> Value {
     })
 }
 
-async fn notifications(app: &TestApp, user: &TestUser) -> Vec<Value> {
+pub async fn notifications(app: &TestApp, user: &TestUser) -> Vec<Value> {
     json(
         app.get("/api/v1/notifications", Some(&user.token)).await,
         StatusCode::OK,

@@ -14,6 +14,7 @@ mod inbox;
 mod network;
 mod relevance;
 mod security;
+mod silent_mentions;
 mod statuses;
 
 use reqwest::header::HeaderMap;
