@@ -9,6 +9,7 @@ use crate::api::ratelimit::RateLimiter;
 use crate::config::Config;
 use crate::db::Db;
 use crate::federation::client::{FedClient, FetchError};
+use crate::federation::key_failures::KeyFailures;
 use crate::service::domain_blocks::DomainBlockCache;
 
 /// Shared server state; cheap to clone.
@@ -29,6 +30,8 @@ pub struct Inner {
     pub rate_limiter: RateLimiter,
     /// The suspended domains, cached (see `service::domain_blocks`).
     pub domain_blocks: DomainBlockCache,
+    /// Signing keys whose fetch failed recently (not fetched again for a while).
+    pub key_failures: KeyFailures,
     /// The outbound federation client, built on first use (see [`AppState::fed_client`]).
     fed_client: OnceLock<FedClient>,
 }
@@ -43,6 +46,7 @@ impl AppState {
             jobs_notify: Notify::new(),
             rate_limiter: RateLimiter::new(),
             domain_blocks: DomainBlockCache::default(),
+            key_failures: KeyFailures::default(),
             fed_client: OnceLock::new(),
             config,
         }))

@@ -1,6 +1,9 @@
 //! The inboxes: `POST /inbox` (shared), `/users/:username/inbox` and `/actor/inbox`.
 //!
 //! A delivery is accepted (202) only once it is durably stored, and only after:
+//! 0. the client IP (as the trusted-proxy rule computes it) is within the inbox rate limit
+//!    (`inbox_rate_limit` per 5 minutes; 429 with `Retry-After` beyond, before the body is
+//!    read);
 //! 1. the raw body was read within 1 MiB (413 beyond);
 //! 2. the signature was parsed and checked against the raw body (`Digest`/`Content-Digest`,
 //!    required signed headers, `Host`, time window) — no JSON parsed yet;
@@ -18,6 +21,7 @@
 
 use std::time::SystemTime;
 
+use axum::Extension;
 use axum::body::Body;
 use axum::extract::{OriginalUri, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
@@ -25,6 +29,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::json_error;
+use crate::api::ClientIp;
 use crate::db::{accounts, inbox as repo};
 use crate::federation::client::FetchError;
 use crate::federation::inbox::{actor_of, dedup_key};
@@ -44,22 +49,30 @@ pub const MAX_ACTIVITY_BYTES: usize = 1024 * 1024;
 /// `POST /inbox`.
 pub async fn shared(
     State(state): State<AppState>,
+    ip: Option<Extension<ClientIp>>,
     method: Method,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if let Some(refused) = rate_limited(&state, ip) {
+        return refused;
+    }
     receive(&state, &method, &uri, &headers, body).await
 }
 
 /// `POST /actor/inbox`: the instance actor's inbox (same handling as the shared inbox).
 pub async fn instance_actor(
     State(state): State<AppState>,
+    ip: Option<Extension<ClientIp>>,
     method: Method,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if let Some(refused) = rate_limited(&state, ip) {
+        return refused;
+    }
     receive(&state, &method, &uri, &headers, body).await
 }
 
@@ -67,11 +80,15 @@ pub async fn instance_actor(
 pub async fn user(
     State(state): State<AppState>,
     Path(username): Path<String>,
+    ip: Option<Extension<ClientIp>>,
     method: Method,
     OriginalUri(uri): OriginalUri,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    if let Some(refused) = rate_limited(&state, ip) {
+        return refused;
+    }
     let exists = match state.db.read().await {
         Ok(mut h) => accounts::find_by_username(h.conn(), &username, None).await,
         Err(e) => Err(e),
@@ -81,6 +98,19 @@ pub async fn user(
         Ok(None) => super::not_found_json(),
         Err(e) => internal(e.into()),
     }
+}
+
+/// The 429 answer when the client is over the inbox rate limit.
+fn rate_limited(state: &AppState, ip: Option<Extension<ClientIp>>) -> Option<Response> {
+    let ip = ip.map_or(
+        std::net::IpAddr::from([127, 0, 0, 1]),
+        |Extension(ClientIp(ip))| ip,
+    );
+    let retry_after = crate::api::ratelimit::check_inbox(state, ip).err()?;
+    let mut resp = json_error(StatusCode::TOO_MANY_REQUESTS, "Too many requests");
+    resp.headers_mut()
+        .insert("retry-after", axum::http::HeaderValue::from(retry_after));
+    Some(resp)
 }
 
 fn unauthorized(msg: &str) -> Response {

@@ -1,6 +1,7 @@
 //! Federation discovery and documents: WebFinger, host-meta, actors, notes, activities and
 //! collections as ActivityPub JSON, and the HTML pages on the same URLs.
 
+mod abuse;
 mod actors;
 mod authorized_fetch;
 mod collections;
