@@ -541,6 +541,25 @@ pub async fn uncount_interactions_of(mut c: Conn<'_>, account_id: i64) -> Result
     Ok(())
 }
 
+/// Serialises, until the end of the caller's transaction, the transactions that create or
+/// delete the remote object `uri`, so that a Delete and a Create of it processed at the same
+/// time cannot both miss each other (each checks for the other's row after taking the
+/// lock). On PostgreSQL a transaction-scoped advisory lock on a 64-bit digest of the URI;
+/// SQLite has a single writer, whose transactions are serialised already.
+pub async fn lock_object_uri(c: Conn<'_>, uri: &str) -> Result<(), sqlx::Error> {
+    if c.is_sqlite() {
+        return Ok(());
+    }
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(uri.as_bytes());
+    let key = i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    with_conn!(c, |c| sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(key)
+        .execute(c)
+        .await
+        .map(|_| ()))
+}
+
 /// Remembers that the remote status `uri` was deleted by its author `account_id`.
 pub async fn insert_tombstone(
     c: Conn<'_>,

@@ -22,6 +22,9 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<(), ResolveError> {
         return delete_actor(ctx).await;
     }
     let mut tx = ctx.state().db.begin().await?;
+    // Serialised with a Create of the same object (`note::ingest` takes the same lock), so
+    // that one of the two always sees the other's row.
+    repo::lock_object_uri(tx.conn(), object_id).await?;
     // The deletion is remembered for a while when the object is on the actor's own server,
     // so that its Create arriving late (or again) does not bring it back.
     if vocab::same_origin(object_id, &ctx.actor.uri) {

@@ -292,13 +292,16 @@ pub async fn ingest(
         edited_at: None,
     };
     let mut tx = state.db.begin().await?;
+    // Serialised with a Delete of the same object (`delete::handle` takes the same lock).
+    repo::lock_object_uri(tx.conn(), uri).await?;
     if !repo::insert_status_if_new(tx.conn(), &row).await? {
         // Stored meanwhile by a concurrent delivery of the same object.
         let existing = repo::status_by_uri(tx.conn(), uri).await?;
         return Ok(existing);
     }
-    // A Delete processed while this object was being resolved wins (checked after the
-    // insert, so a Delete committed meanwhile is seen).
+    // A Delete processed while this object was being resolved wins (checked under the lock:
+    // a Delete either committed before it, and is seen, or waits for this transaction and
+    // then finds the row to delete).
     if deleted_recently(tx.conn(), uri).await? {
         return Ok(None);
     }

@@ -13,6 +13,7 @@ mod fake_remote;
 mod housekeeping;
 mod inbox;
 mod network;
+mod races;
 mod relevance;
 mod security;
 mod silent_mentions;
