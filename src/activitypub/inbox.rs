@@ -11,8 +11,10 @@
 //! 4. the signing key was found (the stored actor row, or the actor fetched) and the
 //!    signature verified with it — refetching the actor once, rate-limited, when the stored
 //!    key fails (key rotation);
-//! 5. the activity's `actor` was found to be the key's owner (401 otherwise), and its `id`
-//!    (when it has one) on the actor's host (400 otherwise);
+//! 5. the activity's `actor` was found to be the key's owner (401 otherwise) — or, for a
+//!    Create/Update/Delete carrying its author's `signature` block, taken as forwarded by the
+//!    signer (processed only as the object's origin confirms, `federation::inbox::forward`) —
+//!    and its `id` (when it has one) on the actor's host (400 otherwise);
 //! 6. neither the `keyId` nor the key's owner is on a suspended domain (403, checked before
 //!    the key is fetched; `service::domain_blocks`).
 //!
@@ -30,9 +32,10 @@ use serde_json::Value;
 
 use super::json_error;
 use crate::api::ClientIp;
+use crate::db::inbox::RemoteKey;
 use crate::db::{accounts, inbox as repo};
 use crate::federation::client::FetchError;
-use crate::federation::inbox::{actor_of, dedup_key};
+use crate::federation::inbox::{actor_of, dedup_key, forward};
 use crate::federation::keys::PublicKey;
 use crate::federation::outbox;
 use crate::federation::resolve::{ResolveError, Resolver};
@@ -132,6 +135,14 @@ fn is_self_delete(body: &[u8]) -> bool {
     })
 }
 
+/// Whether an activity signed by another than its `actor` has the shape of a forwarded one:
+/// a Create, Update or Delete carrying its author's `signature` block, by a remote actor.
+fn is_forwarded(activity: &Value, actor: &str, state: &AppState) -> bool {
+    forward::FORWARDED_TYPES.contains(&vocab::type_of(activity))
+        && forward::has_author_signature(activity)
+        && !vocab::same_origin(actor, &state.config.url)
+}
+
 async fn receive(
     state: &AppState,
     method: &Method,
@@ -208,13 +219,19 @@ async fn receive(
         Ok(v @ Value::Object(_)) => v,
         _ => return json_error(StatusCode::BAD_REQUEST, "Not a JSON object"),
     };
-    if actor_of(&activity) != Some(key.uri.as_str()) {
+    // Signed by someone else than its actor: acceptable only as a forwarded activity
+    // (`federation::inbox::forward`), which is acted on only as its origin confirms.
+    let Some(actor) = actor_of(&activity) else {
+        return unauthorized("The activity's actor is not the owner of the signing key");
+    };
+    let forwarded = actor != key.uri;
+    if forwarded && !is_forwarded(&activity, actor, state) {
         return unauthorized("The activity's actor is not the owner of the signing key");
     }
     // An activity id on another host is not the actor's own (Mastodon does not process
     // it as such); accepting it would let the actor claim ids that others will use.
     if let Some(id) = vocab::str_prop(&activity, "id")
-        && !vocab::same_origin(id, &key.uri)
+        && !vocab::same_origin(id, actor)
     {
         return json_error(
             StatusCode::BAD_REQUEST,
@@ -224,32 +241,36 @@ async fn receive(
     if key.suspended_at.is_some() {
         return StatusCode::ACCEPTED.into_response();
     }
-    // The key's owner may live elsewhere than its id claims.
-    match crate::service::domain_blocks::is_blocked_uri(state, &key.uri).await {
-        Ok(false) => {}
-        Ok(true) => return json_error(StatusCode::FORBIDDEN, "Domain blocked"),
-        Err(e) => return internal(e.into()),
+    // The key's owner may live elsewhere than its id claims (and a forwarded activity's
+    // actor elsewhere than its forwarder).
+    for owner in [key.uri.as_str(), actor] {
+        match crate::service::domain_blocks::is_blocked_uri(state, owner).await {
+            Ok(false) => {}
+            Ok(true) => return json_error(StatusCode::FORBIDDEN, "Domain blocked"),
+            Err(e) => return internal(e.into()),
+        }
     }
-    match store(state, &activity, &body, key.account_id).await {
+    match store(state, &activity, &body, &key).await {
         Ok(()) => StatusCode::ACCEPTED.into_response(),
         Err(e) => internal(e),
     }
 }
 
-/// Stores the activity (once per actor and activity id) with its processing job.
+/// Stores the activity (once per signer and activity id) with its processing job.
 async fn store(
     state: &AppState,
     activity: &Value,
     body: &[u8],
-    account_id: i64,
+    signer: &RemoteKey,
 ) -> anyhow::Result<()> {
+    let account_id = signer.account_id;
     let id = next_id();
     let key = dedup_key(activity, body);
     let kind = vocab::truncate(vocab::type_of(activity), 64);
     let payload = std::str::from_utf8(body)?;
     let mut tx = state.db.begin().await?;
     // A verified delivery from a host proves it reachable again (for our deliveries to it).
-    if let Some(host) = actor_of(activity).and_then(vocab::origin_of) {
+    if let Some(host) = vocab::origin_of(&signer.uri) {
         outbox::host_reachable(tx.conn(), &host).await?;
     }
     if repo::insert_activity(tx.conn(), id, &key, account_id, &kind, payload, now_ms()).await? {

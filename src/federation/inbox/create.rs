@@ -8,7 +8,7 @@
 
 use serde_json::Value;
 
-use super::{Ctx, note, rejected, relevance};
+use super::{Ctx, forward, note, rejected, relevance};
 use crate::federation::resolve::ResolveError;
 use crate::federation::vocab::{id_of, same_origin};
 
@@ -51,6 +51,7 @@ async fn store_if_related(ctx: &Ctx<'_>, object: &Value) -> Result<(), ResolveEr
         );
         return Ok(());
     }
-    note::ingest(ctx.r, object, ctx.actor, 0).await?;
+    let forward = forward::forwardable(ctx).then_some(ctx.activity);
+    note::ingest_delivered(ctx.r, object, ctx.actor, forward).await?;
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! `Delete`: of a status (only by its author) or of the actor itself (the account and all
 //! it made are removed, with the counters it touched kept right).
 
-use super::{Ctx, rejected};
+use super::{Ctx, forward, rejected};
 use crate::db::accounts::{self, Counter};
 use crate::db::inbox as repo;
 use crate::db::statuses::{self, Status, StatusCounter};
@@ -40,7 +40,16 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<(), ResolveError> {
     }
     statuses::lock(tx.conn(), s.id).await?;
     remove_status(tx.conn(), &s).await?;
+    // The Delete of a reply to a local status follows the reply to the local author's
+    // followers (Mastodon's `forward_for_reply`).
+    if forward::forwardable(ctx)
+        && let Some(parent_id) = s.in_reply_to_id
+        && let Some(parent) = statuses::get(tx.conn(), parent_id).await?
+    {
+        forward::to_parent_followers(tx.conn(), ctx.activity, ctx.actor, &parent).await?;
+    }
     tx.commit().await?;
+    ctx.state().wake_workers();
     Ok(())
 }
 

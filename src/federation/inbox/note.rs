@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use super::forward;
 use crate::db::accounts::{self, Account, Counter};
 use crate::db::inbox as repo;
 use crate::db::statuses::{self, ContentUpdate, Edit, Status, StatusCounter};
@@ -214,6 +215,28 @@ pub async fn ingest(
     author: &Account,
     depth: usize,
 ) -> Result<Option<Status>, ResolveError> {
+    store(r, object, author, depth, None).await
+}
+
+/// [`ingest`] for the object of a delivered Create: when `forward` is the activity (one that
+/// may be forwarded, see [`forward::forwardable`]) and the new status replies to a local
+/// one, the activity is queued for the local author's followers in the same transaction.
+pub async fn ingest_delivered(
+    r: &Resolver<'_>,
+    object: &Value,
+    author: &Account,
+    forward: Option<&Value>,
+) -> Result<Option<Status>, ResolveError> {
+    store(r, object, author, 0, forward).await
+}
+
+async fn store(
+    r: &Resolver<'_>,
+    object: &Value,
+    author: &Account,
+    depth: usize,
+    forward: Option<&Value>,
+) -> Result<Option<Status>, ResolveError> {
     if !is_status_object(object) {
         return Ok(None);
     }
@@ -334,19 +357,49 @@ pub async fn ingest(
         jobs::PRIORITY_FEDERATION,
     )
     .await?;
+    if let (Some(activity), Some(pp)) = (forward, &parent) {
+        let audience = (p.to.as_slice(), p.cc.as_slice());
+        forward_reply(tx.conn(), activity, author, pp, &row.visibility, audience).await?;
+    }
     tx.commit().await?;
     state.wake_workers();
     Ok(Some(row))
+}
+
+/// Queues the Create or Update `activity` of a reply by `author` to `parent` for the
+/// followers of `parent`'s author when it is local and the reply's audience allows it.
+async fn forward_reply(
+    mut c: crate::db::Conn<'_>,
+    activity: &Value,
+    author: &Account,
+    parent: &Status,
+    visibility: &str,
+    (to, cc): (&[String], &[String]),
+) -> Result<(), sqlx::Error> {
+    if !parent.local {
+        return Ok(());
+    }
+    let Some(parent_author) = accounts::get(c.re(), parent.account_id).await? else {
+        return Ok(());
+    };
+    if forward::audience_allows(visibility, to, cc, &parent_author) {
+        forward::to_parent_followers(c, activity, author, parent).await?;
+    }
+    Ok(())
 }
 
 /// Applies an `Update` of a status by its author: new content, warning, sensitivity and
 /// language, with the previous version kept in the history (the original stored on the
 /// first edit), mentions and hashtags re-synced, local boosters told. An update no newer than
 /// the stored version, or that changes nothing, is ignored.
+///
+/// With `forward` (the activity and its author, when it may be forwarded), an edit of a reply
+/// to a local status is queued for the local author's followers, as a new reply would be.
 pub async fn update(
     r: &Resolver<'_>,
     object: &Value,
     existing: &Status,
+    forward: Option<(&Value, &Account)>,
 ) -> Result<(), ResolveError> {
     let state = r.state();
     let p = parse(object);
@@ -420,7 +473,22 @@ pub async fn update(
         )
         .await?;
     }
+    if let (Some((activity, author)), Some(parent_id)) = (forward, existing.in_reply_to_id)
+        && let Some(parent) = statuses::get(tx.conn(), parent_id).await?
+    {
+        let audience = (p.to.as_slice(), p.cc.as_slice());
+        forward_reply(
+            tx.conn(),
+            activity,
+            author,
+            &parent,
+            &existing.visibility,
+            audience,
+        )
+        .await?;
+    }
     tx.commit().await?;
+    state.wake_workers();
     Ok(())
 }
 

@@ -10,6 +10,7 @@ mod delivery_activities;
 mod dialects;
 mod discovery;
 mod fake_remote;
+mod forwarding;
 mod housekeeping;
 mod inbox;
 mod network;
