@@ -67,6 +67,9 @@ pub struct Config {
     pub rate_limit_requests: u32,
     /// Sign-ups allowed per IP in each 30-minute window.
     pub rate_limit_signups: u32,
+    /// Inbox POSTs (deliveries) allowed per IP in each 5-minute window; beyond it 429 with
+    /// `Retry-After` (senders retry later). Subject to `rate_limit` and the loopback exemption.
+    pub inbox_rate_limit: u32,
     /// `synchronous` setting of SQLite: `normal` (default) or `full`. See ARCHITECTURE.md.
     pub sqlite_synchronous: String,
     /// Whether outbound federation requests may reach loopback, private and other
@@ -111,6 +114,7 @@ impl Default for Config {
             rate_limit_exempt_loopback: true,
             rate_limit_requests: 300,
             rate_limit_signups: 5,
+            inbox_rate_limit: 6000,
             sqlite_synchronous: "normal".into(),
             allow_private_addresses: false,
             authorized_fetch: false,

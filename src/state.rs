@@ -9,6 +9,7 @@ use crate::api::ratelimit::RateLimiter;
 use crate::config::Config;
 use crate::db::Db;
 use crate::federation::client::{FedClient, FetchError};
+use crate::federation::key_failures::KeyFailures;
 use crate::service::domain_blocks::DomainBlockCache;
 use crate::service::hydrate::{Render, RenderCache};
 
@@ -32,6 +33,8 @@ pub struct Inner {
     pub domain_blocks: DomainBlockCache,
     /// Rendered statuses and accounts (see `service::hydrate::cache`).
     pub render_cache: RenderCache,
+    /// Signing keys whose fetch failed recently (not fetched again for a while).
+    pub key_failures: KeyFailures,
     /// The outbound federation client, built on first use (see [`AppState::fed_client`]).
     fed_client: OnceLock<FedClient>,
 }
@@ -47,6 +50,7 @@ impl AppState {
             rate_limiter: RateLimiter::new(),
             domain_blocks: DomainBlockCache::default(),
             render_cache: RenderCache::new(config.render_cache_mb),
+            key_failures: KeyFailures::default(),
             fed_client: OnceLock::new(),
             config,
         }))

@@ -117,6 +117,28 @@ pub fn check_delete(state: &AppState, ip: IpAddr, account_id: i64) -> AppResult<
     }
 }
 
+/// The window of the inbox limit (`inbox_rate_limit` deliveries per IP).
+pub const INBOX_WINDOW_MS: i64 = 5 * 60_000;
+
+/// Counts one inbox POST from `ip` (when the client is rate-limited at all); beyond
+/// `inbox_rate_limit` per [`INBOX_WINDOW_MS`] it is refused with the seconds until the
+/// window resets (for `Retry-After`).
+pub fn check_inbox(state: &AppState, ip: IpAddr) -> Result<(), i64> {
+    if !state.config.rate_limited(ip) {
+        return Ok(());
+    }
+    let d = state.rate_limiter.hit(
+        &format!("inbox:{ip}"),
+        state.config.inbox_rate_limit,
+        INBOX_WINDOW_MS,
+    );
+    if d.allowed {
+        Ok(())
+    } else {
+        Err(((d.reset_at - now_ms()) / 1000).max(1))
+    }
+}
+
 /// Whether an address is exempt from rate limits (loopback, as in Mastodon).
 pub fn exempt(ip: IpAddr) -> bool {
     match ip {

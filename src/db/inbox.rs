@@ -116,6 +116,49 @@ pub async fn account_by_uri(c: Conn<'_>, uri: &str) -> Result<Option<Account>, s
     .await)
 }
 
+/// An account named in a status's audience (`to`/`cc`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, FromRow)]
+pub struct AudienceAccount {
+    pub id: i64,
+    /// Whether it is a local account.
+    pub local: bool,
+}
+
+/// The known, unsuspended accounts (local or remote) whose actor URIs are among `uris`, in
+/// no particular order. Nothing is fetched: unknown URIs (collections, strangers) are skipped.
+pub async fn accounts_among_uris(
+    c: Conn<'_>,
+    uris: &[String],
+) -> Result<Vec<AudienceAccount>, sqlx::Error> {
+    if uris.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, (domain IS NULL) AS local FROM accounts \
+         WHERE uri IN ({}) AND suspended_at IS NULL",
+        super::placeholders(1, uris.len())
+    );
+    with_conn!(c, |c| {
+        let mut q = sqlx::query_as::<_, AudienceAccount>(sqlx::AssertSqlSafe(sql.as_str()));
+        for uri in uris {
+            q = q.bind(uri);
+        }
+        q.fetch_all(c).await
+    })
+}
+
+/// Whether at least one local account follows `account_id`.
+pub async fn has_local_followers(c: Conn<'_>, account_id: i64) -> Result<bool, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT count(*) FROM (SELECT 1 FROM follows f JOIN accounts a ON a.id = f.account_id \
+         WHERE f.target_account_id = $1 AND a.domain IS NULL LIMIT 1) t"
+    )
+    .bind(account_id)
+    .fetch_one(c)
+    .await
+    .map(|n| n > 0))
+}
+
 /// What signature verification needs of a remote account.
 #[derive(Debug, Clone, FromRow)]
 pub struct RemoteKey {
@@ -496,6 +539,25 @@ pub async fn uncount_interactions_of(mut c: Conn<'_>, account_id: i64) -> Result
             .map(|_| ()))?;
     }
     Ok(())
+}
+
+/// Serialises, until the end of the caller's transaction, the transactions that create or
+/// delete the remote object `uri`, so that a Delete and a Create of it processed at the same
+/// time cannot both miss each other (each checks for the other's row after taking the
+/// lock). On PostgreSQL a transaction-scoped advisory lock on a 64-bit digest of the URI;
+/// SQLite has a single writer, whose transactions are serialised already.
+pub async fn lock_object_uri(c: Conn<'_>, uri: &str) -> Result<(), sqlx::Error> {
+    if c.is_sqlite() {
+        return Ok(());
+    }
+    use sha2::Digest as _;
+    let digest = sha2::Sha256::digest(uri.as_bytes());
+    let key = i64::from_be_bytes(digest[..8].try_into().expect("8 bytes"));
+    with_conn!(c, |c| sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(key)
+        .execute(c)
+        .await
+        .map(|_| ()))
 }
 
 /// Remembers that the remote status `uri` was deleted by its author `account_id`.

@@ -325,19 +325,22 @@ pub async fn mention_records(
     .await)
 }
 
-/// Records that `status_id` mentions `account_id`.
+/// Records that `status_id` mentions `account_id`; a `silent` mention gives access without
+/// being shown or notified.
 pub async fn insert_mention(
     c: Conn<'_>,
     id: i64,
     status_id: i64,
     account_id: i64,
+    silent: bool,
 ) -> Result<(), sqlx::Error> {
     with_conn!(c, |c| sqlx::query(
-        "INSERT INTO mentions (id, status_id, account_id, silent) VALUES ($1, $2, $3, FALSE)"
+        "INSERT INTO mentions (id, status_id, account_id, silent) VALUES ($1, $2, $3, $4)"
     )
     .bind(id)
     .bind(status_id)
     .bind(account_id)
+    .bind(silent)
     .execute(c)
     .await
     .map(|_| ()))

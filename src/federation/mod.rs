@@ -14,7 +14,7 @@
 //!   them.
 //! - [`vocab`]: tolerant reading of ActivityStreams JSON, origins, addressing → visibility.
 //! - [`resolve`]: remote actors, keys (cached in their rows), WebFinger and objects, fetched
-//!   from their origin.
+//!   from their origin; [`key_failures`]: the negative cache of failed key fetches.
 //! - [`inbox`]: processing received activities, one module per kind.
 //! - [`outbox`] and [`delivery`]: activities of local accounts queued in the action's
 //!   transaction, expanded into per-inbox deliveries, and sent by the delivery workers with
@@ -25,6 +25,7 @@ pub mod address;
 pub mod client;
 pub mod delivery;
 pub mod inbox;
+pub mod key_failures;
 pub mod keys;
 pub mod outbox;
 pub mod prune;

@@ -36,6 +36,9 @@ pub struct Recipients {
     /// Explicit inbox URLs.
     #[serde(default)]
     pub inboxes: Vec<String>,
+    /// Inboxes left out whatever the rest says (a forwarded activity's author's own).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
 }
 
 impl Recipients {
@@ -67,6 +70,12 @@ impl Recipients {
                 self.accounts.push(id);
             }
         }
+        self
+    }
+
+    /// Leaves `url` out (when given).
+    pub fn excluding(mut self, url: Option<String>) -> Recipients {
+        self.exclude.extend(url);
         self
     }
 
@@ -112,6 +121,7 @@ pub async fn remote_recipients(
         followers,
         accounts,
         inboxes: to.inboxes.clone(),
+        exclude: to.exclude.clone(),
     }))
 }
 
@@ -171,6 +181,9 @@ pub async fn expand(db: &Db, activity_id: i64) -> Result<usize, sqlx::Error> {
         inboxes.extend(db::deliveries::follower_inboxes(tx.conn(), sender).await?);
     }
     inboxes.extend(db::deliveries::account_inboxes(tx.conn(), &r.accounts).await?);
+    for url in &r.exclude {
+        inboxes.remove(url);
+    }
     let rows: Vec<(String, String)> = inboxes
         .into_iter()
         .filter_map(|inbox| inbox_host(&inbox).map(|h| (inbox, h)))

@@ -480,7 +480,7 @@ pub struct NoteParts {
 }
 
 /// The followers collection of an account.
-fn followers_of(a: &Account) -> String {
+pub fn followers_of(a: &Account) -> String {
     a.followers_url
         .clone()
         .unwrap_or_else(|| format!("{}/followers", a.uri))

@@ -12,6 +12,7 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 
 use super::client::{FedClient, FetchError};
+use super::key_failures::Refusal;
 use super::keys::{PublicKey, SigningKey};
 use super::sanitize::sanitize_html;
 use super::signature::actor_hint;
@@ -301,7 +302,39 @@ impl<'a> Resolver<'a> {
         self.fetch_key(key_id).await.map(Some)
     }
 
+    /// Fetches the key `key_id` (through its actor), unless a fetch of it, or too many of
+    /// its host, failed recently ([`super::key_failures`]); outcomes are recorded there.
     async fn fetch_key(&self, key_id: &str) -> Result<RemoteKey, ResolveError> {
+        let failures = &self.state.key_failures;
+        match failures.check(key_id, now_ms()) {
+            Ok(()) => {}
+            Err(Refusal::Key(Some(status))) => return Err(FetchError::Status(status).into()),
+            Err(_) => {
+                return Err(ResolveError::invalid(
+                    "fetching this key failed recently; not retried yet",
+                ));
+            }
+        }
+        match self.fetch_key_now(key_id).await {
+            Ok(key) => {
+                failures.succeeded(key_id);
+                Ok(key)
+            }
+            Err(e @ (ResolveError::Db(_) | ResolveError::Internal(_))) => Err(e),
+            Err(e) => {
+                let status = match &e {
+                    ResolveError::Fetch(FetchError::Status(s)) => Some(*s),
+                    // A document that is there but unacceptable: the host answered.
+                    ResolveError::Invalid(_) => Some(reqwest::StatusCode::UNPROCESSABLE_ENTITY),
+                    _ => None,
+                };
+                failures.failed(key_id, status, now_ms());
+                Err(e)
+            }
+        }
+    }
+
+    async fn fetch_key_now(&self, key_id: &str) -> Result<RemoteKey, ResolveError> {
         let key_url = key_id.split('#').next().unwrap_or(key_id);
         let json = self.fetch(key_url).await?;
         let actor_json = if json.get("inbox").is_none()

@@ -140,6 +140,24 @@ where
     }
 }
 
+/// Like [`each_backend_pair`], but A runs no job worker: what A's inbox receives waits until
+/// the test processes it (`run_jobs`, or concurrently by hand).
+pub async fn each_backend_pair_idle_a<F, Fut>(f: F)
+where
+    F: Fn(TestApp, TestApp) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    for backend in backends() {
+        let mut a = TestApp::spawn_at_with_workers(backend, "127.0.0.2", 0, |_| {}).await;
+        let mut b = TestApp::spawn_at(backend, "127.0.0.3", |_| {}).await;
+        let (ta, tb) = (a.teardown.take(), b.teardown.take());
+        f(a, b).await;
+        for t in [ta, tb].into_iter().flatten() {
+            t.run().await;
+        }
+    }
+}
+
 /// Runs `f` against three fresh servers on `127.0.0.2`, `127.0.0.3` and `127.0.0.5`, on
 /// every configured backend.
 pub async fn each_backend_trio<F, Fut>(f: F)
@@ -209,6 +227,17 @@ impl TestApp {
     /// Starts a server listening on `ip` (any loopback address, e.g. `127.0.0.2`), so that
     /// several servers in one test have distinct hosts, as federated instances do.
     pub async fn spawn_at(backend: Backend, ip: &str, configure: impl Fn(&mut Config)) -> TestApp {
+        Self::spawn_at_with_workers(backend, ip, 1, configure).await
+    }
+
+    /// Like [`TestApp::spawn_at`] with `workers` job workers (0: jobs wait until the test
+    /// runs them, for example concurrently).
+    pub async fn spawn_at_with_workers(
+        backend: Backend,
+        ip: &str,
+        workers: usize,
+        configure: impl Fn(&mut Config),
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("tempdir");
         let listener = TcpListener::bind(format!("{ip}:0")).await.expect("bind");
         let addr = listener.local_addr().unwrap();
@@ -272,7 +301,7 @@ impl TestApp {
         let state = AppState::new(config, db);
         let Running {
             shutdown, handle, ..
-        } = start(state.clone(), listener, 1).expect("start");
+        } = start(state.clone(), listener, workers).expect("start");
         let client = Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .cookie_store(true)

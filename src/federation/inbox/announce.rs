@@ -1,9 +1,11 @@
 //! `Announce`: a boost. The boosted object is taken from the database, or — embedded or named
 //! by id — fetched from its own origin (an embedded object is trusted as it is only when the
 //! actor boosts its own post from its own host). Only public and unlisted statuses (and the
-//! actor's own followers-only ones) may be boosted.
+//! actor's own followers-only ones) may be boosted. A boost that concerns nobody here (see
+//! [`relevance::announce_is_related`]) is acknowledged and not stored, before anything is
+//! fetched.
 
-use super::{Ctx, note, rejected};
+use super::{Ctx, note, rejected, relevance};
 use crate::db::accounts::{self, Counter};
 use crate::db::inbox as repo;
 use crate::db::statuses::{self, Status, StatusCounter};
@@ -32,6 +34,10 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<(), ResolveError> {
         if repo::status_by_uri(h.conn(), ctx.id).await?.is_some() {
             return Ok(());
         }
+    }
+    if !relevance::announce_is_related(ctx, object_id).await? {
+        tracing::debug!(id = ctx.id, "boost unrelated to local accounts: not stored");
+        return Ok(());
     }
     let self_boost = object.is_object()
         && same_origin(object_id, &ctx.actor.uri)

@@ -2,9 +2,13 @@
 //!
 //! An embedded object is taken as it is only when its `id` is on the actor's host and its
 //! `attributedTo` is the actor; an object named by id only is fetched from its origin (and
-//! must then be attributed to the actor). Anything else is a forgery and refused.
+//! must then be attributed to the actor). Anything else is a forgery and refused. A status
+//! that concerns nobody here ([`relevance::create_is_related`]) is acknowledged and not
+//! stored.
 
-use super::{Ctx, note, rejected};
+use serde_json::Value;
+
+use super::{Ctx, forward, note, rejected, relevance};
 use crate::federation::resolve::ResolveError;
 use crate::federation::vocab::{id_of, same_origin};
 
@@ -21,8 +25,7 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<(), ResolveError> {
         if json.get("attributedTo").and_then(id_of) != Some(ctx.actor.uri.as_str()) {
             return Err(rejected("object not attributed to the actor"));
         }
-        note::ingest(ctx.r, &json, ctx.actor, 0).await?;
-        return Ok(());
+        return store_if_related(ctx, &json).await;
     }
     if !note::is_status_object(object) {
         return Ok(());
@@ -33,6 +36,22 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<(), ResolveError> {
     if !same_origin(object_id, &ctx.actor.uri) {
         return Err(rejected("object id on another host than its actor"));
     }
-    note::ingest(ctx.r, object, ctx.actor, 0).await?;
+    store_if_related(ctx, object).await
+}
+
+/// Stores the status `object` (its origin established) unless it concerns nobody here.
+async fn store_if_related(ctx: &Ctx<'_>, object: &Value) -> Result<(), ResolveError> {
+    if !note::is_status_object(object) {
+        return Ok(());
+    }
+    if !relevance::create_is_related(ctx, object).await? {
+        tracing::debug!(
+            id = ctx.id,
+            "status unrelated to local accounts: not stored"
+        );
+        return Ok(());
+    }
+    let forward = forward::forwardable(ctx).then_some(ctx.activity);
+    note::ingest_delivered(ctx.r, object, ctx.actor, forward).await?;
     Ok(())
 }

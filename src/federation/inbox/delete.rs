@@ -1,7 +1,7 @@
 //! `Delete`: of a status (only by its author) or of the actor itself (the account and all
 //! it made are removed, with the counters it touched kept right).
 
-use super::{Ctx, rejected};
+use super::{Ctx, forward, rejected};
 use crate::db::accounts::{self, Counter};
 use crate::db::inbox as repo;
 use crate::db::statuses::{self, Status, StatusCounter};
@@ -22,6 +22,9 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<(), ResolveError> {
         return delete_actor(ctx).await;
     }
     let mut tx = ctx.state().db.begin().await?;
+    // Serialised with a Create of the same object (`note::ingest` takes the same lock), so
+    // that one of the two always sees the other's row.
+    repo::lock_object_uri(tx.conn(), object_id).await?;
     // The deletion is remembered for a while when the object is on the actor's own server,
     // so that its Create arriving late (or again) does not bring it back.
     if vocab::same_origin(object_id, &ctx.actor.uri) {
@@ -37,7 +40,16 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<(), ResolveError> {
     }
     statuses::lock(tx.conn(), s.id).await?;
     remove_status(tx.conn(), &s).await?;
+    // The Delete of a reply to a local status follows the reply to the local author's
+    // followers (Mastodon's `forward_for_reply`).
+    if forward::forwardable(ctx)
+        && let Some(parent_id) = s.in_reply_to_id
+        && let Some(parent) = statuses::get(tx.conn(), parent_id).await?
+    {
+        forward::to_parent_followers(tx.conn(), ctx.activity, ctx.actor, &parent).await?;
+    }
     tx.commit().await?;
+    ctx.state().wake_workers();
     Ok(())
 }
 

@@ -14,9 +14,11 @@ pub mod delete;
 pub mod featured;
 pub mod flag;
 pub mod follow;
+pub mod forward;
 pub mod like;
 pub mod migrate;
 pub mod note;
+pub mod relevance;
 pub mod undo;
 pub mod update;
 
@@ -39,6 +41,10 @@ pub struct Ctx<'a> {
     pub activity: &'a Value,
     /// The activity's id.
     pub id: &'a str,
+    /// Whether another server forwarded the activity (its HTTP signer was not its actor):
+    /// then it is acted on only as its origin confirms ([`forward::handle_forwarded`]) and
+    /// never forwarded again.
+    pub forwarded: bool,
 }
 
 impl Ctx<'_> {
@@ -110,24 +116,48 @@ pub async fn process(state: &AppState, received_id: i64) -> anyhow::Result<()> {
         return Ok(());
     };
     let activity: Value = serde_json::from_str(&row.payload)?;
-    let actor = {
+    let signer = {
         let mut h = state.db.read().await?;
         accounts::get(h.conn(), row.account_id).await?
+    };
+    let r = Resolver::new(state)?;
+    // Stored under the signer's id: when that is not the actor, another server forwarded it.
+    let forwarded = signer
+        .as_ref()
+        .is_some_and(|s| actor_of(&activity) != Some(s.uri.as_str()));
+    let actor = if forwarded {
+        match forward::actor_of_forwarded(&r, &activity).await {
+            Ok(a) => Some(a),
+            Err(e) if e.is_transient() => return Err(e.into()),
+            Err(e) => {
+                tracing::info!(id = row.activity_uri, error = %e, "forwarded activity's actor not resolved");
+                None
+            }
+        }
+    } else {
+        signer
     };
     // An activity from a domain blocked after it was received is dropped too.
     let blocked = match actor.as_ref().and_then(|a| a.domain.as_deref()) {
         Some(host) => crate::service::domain_blocks::is_blocked(state, host).await?,
         None => false,
     };
-    if let Some(actor) = actor.filter(|a| a.suspended_at.is_none() && !blocked) {
-        let r = Resolver::new(state)?;
+    if let Some(actor) =
+        actor.filter(|a| a.suspended_at.is_none() && !blocked && !(forwarded && a.is_local()))
+    {
         let ctx = Ctx {
             r: &r,
             actor: &actor,
             activity: &activity,
             id: &row.activity_uri,
+            forwarded,
         };
-        match handle(&ctx).await {
+        let handled = if forwarded {
+            forward::handle_forwarded(&ctx).await
+        } else {
+            handle(&ctx).await
+        };
+        match handled {
             Ok(()) => {}
             Err(e) if e.is_transient() => return Err(e.into()),
             Err(e) => {

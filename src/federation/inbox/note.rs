@@ -7,6 +7,7 @@
 
 use serde_json::Value;
 
+use super::forward;
 use crate::db::accounts::{self, Account, Counter};
 use crate::db::inbox as repo;
 use crate::db::statuses::{self, ContentUpdate, Edit, Status, StatusCounter};
@@ -172,6 +173,29 @@ async fn mentioned(r: &Resolver<'_>, uris: &[String]) -> Result<Vec<Mentioned>, 
     Ok(out)
 }
 
+/// The known accounts named in `to`/`cc` but not tagged: Mastodon's silent mentions, which
+/// let them see the status (a direct or followers-only one addressed to them) without a
+/// mention notification and without being listed among its mentions. Unknown actors are
+/// not fetched (a silent mention only matters for access here); the author is left out.
+async fn silently_addressed(
+    r: &Resolver<'_>,
+    p: &Parsed,
+    author: &Account,
+    tagged: &[Mentioned],
+) -> Result<Vec<i64>, ResolveError> {
+    let uris = super::relevance::addressed_uris(&p.to, &p.cc);
+    let mut h = r.state().db.read().await?;
+    let mut out: Vec<i64> = repo::accounts_among_uris(h.conn(), &uris)
+        .await?
+        .into_iter()
+        .map(|a| a.id)
+        .filter(|id| *id != author.id && !tagged.iter().any(|m| m.account_id == *id))
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    Ok(out)
+}
+
 /// Whether the status `uri` was deleted by its author within the remembered period.
 async fn deleted_recently(c: crate::db::Conn<'_>, uri: &str) -> Result<bool, sqlx::Error> {
     repo::tombstoned(
@@ -190,6 +214,28 @@ pub async fn ingest(
     object: &Value,
     author: &Account,
     depth: usize,
+) -> Result<Option<Status>, ResolveError> {
+    store(r, object, author, depth, None).await
+}
+
+/// [`ingest`] for the object of a delivered Create: when `forward` is the activity (one that
+/// may be forwarded, see [`forward::forwardable`]) and the new status replies to a local
+/// one, the activity is queued for the local author's followers in the same transaction.
+pub async fn ingest_delivered(
+    r: &Resolver<'_>,
+    object: &Value,
+    author: &Account,
+    forward: Option<&Value>,
+) -> Result<Option<Status>, ResolveError> {
+    store(r, object, author, 0, forward).await
+}
+
+async fn store(
+    r: &Resolver<'_>,
+    object: &Value,
+    author: &Account,
+    depth: usize,
+    forward: Option<&Value>,
 ) -> Result<Option<Status>, ResolveError> {
     if !is_status_object(object) {
         return Ok(None);
@@ -231,6 +277,7 @@ pub async fn ingest(
     }
     let p = parse(object);
     let mentions = mentioned(r, &p.mention_uris).await?;
+    let silent = silently_addressed(r, &p, author, &mentions).await?;
     let visibility = vocab::visibility(&p.to, &p.cc, author.followers_url.as_deref());
     let now = now_ms();
     let created_at = p.published.filter(|t| *t <= now).unwrap_or(now);
@@ -268,17 +315,23 @@ pub async fn ingest(
         edited_at: None,
     };
     let mut tx = state.db.begin().await?;
+    // Serialised with a Delete of the same object (`delete::handle` takes the same lock).
+    repo::lock_object_uri(tx.conn(), uri).await?;
     if !repo::insert_status_if_new(tx.conn(), &row).await? {
         // Stored meanwhile by a concurrent delivery of the same object.
         let existing = repo::status_by_uri(tx.conn(), uri).await?;
         return Ok(existing);
     }
-    // A Delete processed while this object was being resolved wins (checked after the
-    // insert, so a Delete committed meanwhile is seen).
+    // A Delete processed while this object was being resolved wins (checked under the lock:
+    // a Delete either committed before it, and is seen, or waits for this transaction and
+    // then finds the row to delete).
     if deleted_recently(tx.conn(), uri).await? {
         return Ok(None);
     }
     sync_mentions(tx.conn(), id, author.id, &mentions).await?;
+    for account_id in silent {
+        statuses::insert_mention(tx.conn(), next_id(), id, account_id, true).await?;
+    }
     compose::store_tags(tx.conn(), id, &p.hashtags, now).await?;
     if counts_for_author(&row.visibility) {
         accounts::bump(tx.conn(), author.id, Counter::Statuses, 1).await?;
@@ -304,19 +357,49 @@ pub async fn ingest(
         jobs::PRIORITY_FEDERATION,
     )
     .await?;
+    if let (Some(activity), Some(pp)) = (forward, &parent) {
+        let audience = (p.to.as_slice(), p.cc.as_slice());
+        forward_reply(tx.conn(), activity, author, pp, &row.visibility, audience).await?;
+    }
     tx.commit().await?;
     state.wake_workers();
     Ok(Some(row))
+}
+
+/// Queues the Create or Update `activity` of a reply by `author` to `parent` for the
+/// followers of `parent`'s author when it is local and the reply's audience allows it.
+async fn forward_reply(
+    mut c: crate::db::Conn<'_>,
+    activity: &Value,
+    author: &Account,
+    parent: &Status,
+    visibility: &str,
+    (to, cc): (&[String], &[String]),
+) -> Result<(), sqlx::Error> {
+    if !parent.local {
+        return Ok(());
+    }
+    let Some(parent_author) = accounts::get(c.re(), parent.account_id).await? else {
+        return Ok(());
+    };
+    if forward::audience_allows(visibility, to, cc, &parent_author) {
+        forward::to_parent_followers(c, activity, author, parent).await?;
+    }
+    Ok(())
 }
 
 /// Applies an `Update` of a status by its author: new content, warning, sensitivity and
 /// language, with the previous version kept in the history (the original stored on the
 /// first edit), mentions and hashtags re-synced, local boosters told. An update no newer than
 /// the stored version, or that changes nothing, is ignored.
+///
+/// With `forward` (the activity and its author, when it may be forwarded), an edit of a reply
+/// to a local status is queued for the local author's followers, as a new reply would be.
 pub async fn update(
     r: &Resolver<'_>,
     object: &Value,
     existing: &Status,
+    forward: Option<(&Value, &Account)>,
 ) -> Result<(), ResolveError> {
     let state = r.state();
     let p = parse(object);
@@ -390,7 +473,22 @@ pub async fn update(
         )
         .await?;
     }
+    if let (Some((activity, author)), Some(parent_id)) = (forward, existing.in_reply_to_id)
+        && let Some(parent) = statuses::get(tx.conn(), parent_id).await?
+    {
+        let audience = (p.to.as_slice(), p.cc.as_slice());
+        forward_reply(
+            tx.conn(),
+            activity,
+            author,
+            &parent,
+            &existing.visibility,
+            audience,
+        )
+        .await?;
+    }
     tx.commit().await?;
+    state.wake_workers();
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! `Update`: an edit of a status (only by its author, only for an object on the author's
 //! host), or a profile update (only of the actor itself).
 
-use super::{Ctx, note, rejected};
+use super::{Ctx, forward, note, rejected};
 use crate::db::inbox as repo;
 use crate::federation::resolve::ResolveError;
 use crate::federation::vocab::{id_of, same_origin};
@@ -33,7 +33,8 @@ pub async fn handle(ctx: &Ctx<'_>) -> Result<(), ResolveError> {
     };
     match existing {
         Some(s) if s.account_id == ctx.actor.id && s.reblog_of_id.is_none() => {
-            note::update(ctx.r, object, &s).await
+            let forward = forward::forwardable(ctx).then_some((ctx.activity, ctx.actor));
+            note::update(ctx.r, object, &s, forward).await
         }
         Some(_) => Err(rejected("Update of someone else's status")),
         // An edit of a status never seen: nothing to update (Mastodon does the same).

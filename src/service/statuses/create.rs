@@ -251,7 +251,8 @@ pub async fn sync_mentions(
             Some(_) => {}
             None => {
                 let mention_id = next_id();
-                statuses::insert_mention(c.re(), mention_id, status_id, m.account_id).await?;
+                statuses::insert_mention(c.re(), mention_id, status_id, m.account_id, false)
+                    .await?;
                 if m.local {
                     notify::notify(
                         c.re(),

@@ -45,16 +45,6 @@ async fn fetch(
     (status, headers, body)
 }
 
-/// The account id on `app` of the remote actor `uri` (fetched from its server).
-async fn remote_id(app: &TestApp, uri: &str) -> i64 {
-    Resolver::new(&app.state)
-        .unwrap()
-        .actor(uri, Freshness::Cached)
-        .await
-        .expect("remote actor resolved")
-        .id
-}
-
 /// The path of a status entity's ActivityPub document.
 fn path_of(app: &TestApp, status: &Value) -> String {
     status["uri"]

@@ -121,9 +121,12 @@ async fn fixtures_of_other_servers_are_understood() {
         let alice = a.user("alice").await;
         let fake = FakeServer::spawn().await;
         let me = actor_uri(&a, "alice");
+        // alice follows the posters below (the Misskey note replies to her): their posts
+        // concern this server, so they are stored.
 
         // GoToSocial: hs2019, `/main-key` key ids, single values where arrays are usual.
         let gts = fake.actor("gts", "Person", true);
+        follow_actor(&a, &alice, &gts.actor).await;
         let id = format!("{}/statuses/01HX", gts.actor);
         let create = json!({
             "@context": "https://www.w3.org/ns/activitystreams",
@@ -144,6 +147,7 @@ async fn fixtures_of_other_servers_are_understood() {
         // Pleroma/Akkoma: extra `context`/`conversation`, an LD `signature` and a `proof`
         // block, directMessage flags (ignored), arrays everywhere.
         let pl = fake.actor("pleroma", "Person", false);
+        follow_actor(&a, &alice, &pl.actor).await;
         let pid = format!("{}/objects/abc", fake.base);
         let create = json!({
             "@context": ["https://www.w3.org/ns/activitystreams", {"@language": "und"}],
@@ -191,6 +195,7 @@ async fn fixtures_of_other_servers_are_understood() {
 
         // Lemmy: a Page (a link post) becomes a status with its title and link.
         let lemmy = fake.actor("lemmy", "Person", false);
+        follow_actor(&a, &alice, &lemmy.actor).await;
         let page_id = format!("{}/post/42", fake.base);
         let create = json!({
             "@context": ["https://join-lemmy.org/context.json", "https://www.w3.org/ns/activitystreams"],
@@ -363,9 +368,10 @@ async fn two_woolly_servers_follow_post_favourite_reply_and_delete() {
 #[tokio::test]
 async fn a_signing_key_rotation_is_picked_up() {
     each_backend(|a| async move {
-        let _alice = a.user("alice").await;
+        let alice = a.user("alice").await;
         let fake = FakeServer::spawn().await;
         let old = fake.actor("rot", "Person", false);
+        follow_actor(&a, &alice, &old.actor).await;
         let hello = |n: u32, s: &Signer| {
             let id = format!("{}/notes/{n}", s.actor);
             json!({"id": format!("{id}/activity"), "type": "Create", "actor": s.actor,

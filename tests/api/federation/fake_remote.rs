@@ -1,8 +1,10 @@
 //! A fake remote server for delivery tests: an HTTP listener on its own loopback address
-//! that records every POST, checks its HTTP signature against the sender's public key
+//! that records every POST, checks its HTTP signature against the signer's public key
 //! (fetched from Woolly's actor document, as a real server would), and answers as scripted
 //! (status, `Retry-After`, delay). Remote accounts "on" it are inserted into Woolly's
-//! database directly.
+//! database directly, or published as actor documents with keys
+//! ([`FakeHost::publish_actor`]); it
+//! serves the documents it is given to GETs.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,7 +22,9 @@ use woolly::db::follows::{Edge, FollowRow};
 use woolly::federation::keys::PublicKey;
 use woolly::federation::signature::{IncomingRequest, SignedRequest};
 
+use super::inbox::Signer;
 use crate::common::TestApp;
+use woolly::federation::signature::SigningKey;
 
 /// One answer of the fake server.
 #[derive(Debug, Clone)]
@@ -47,6 +51,9 @@ pub struct Received {
     pub body: Value,
     /// Whether the signature verified with the key of the activity's actor.
     pub verified: bool,
+    /// The actor whose key validly signed the request (the actor itself, or a server
+    /// forwarding someone else's activity), if the signature verified.
+    pub signed_by: Option<String>,
     /// The status the fake server answered.
     pub answered: u16,
     /// When it arrived.
@@ -62,6 +69,7 @@ struct Inner {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     keys: Mutex<HashMap<String, PublicKey>>,
+    docs: Mutex<HashMap<String, Value>>,
     authority: String,
 }
 
@@ -111,7 +119,7 @@ impl FakeHost {
 
     fn spawn(&self, listener: TcpListener) {
         let app = axum::Router::new()
-            .fallback(axum::routing::post(receive))
+            .fallback(axum::routing::post(receive).get(serve_doc))
             .with_state(self.inner.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -192,6 +200,39 @@ impl FakeHost {
     /// `{base}/inbox`.
     pub fn shared_inbox(&self) -> String {
         format!("{}/inbox", self.base)
+    }
+
+    /// Serves `doc` (as ActivityPub JSON) at `path`.
+    pub fn publish(&self, path: &str, doc: Value) {
+        self.inner.docs.lock().unwrap().insert(path.to_owned(), doc);
+    }
+
+    /// Stops serving `path` (404 from now on).
+    pub fn unpublish(&self, path: &str) {
+        self.inner.docs.lock().unwrap().remove(path);
+    }
+
+    /// Publishes the actor `username` (a `Person` with a fresh key, an inbox and this host's
+    /// shared inbox) and returns its signing identity.
+    pub fn publish_actor(&self, username: &str) -> Signer {
+        let (private, public) = woolly::crypto::generate_rsa_keypair().unwrap();
+        let actor = self.actor(username);
+        let key_id = format!("{actor}#main-key");
+        self.publish(
+            &format!("/users/{username}"),
+            serde_json::json!({
+                "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+                "id": actor, "type": "Person", "preferredUsername": username,
+                "inbox": self.inbox(username), "outbox": format!("{actor}/outbox"),
+                "followers": format!("{actor}/followers"),
+                "endpoints": {"sharedInbox": self.shared_inbox()},
+                "publicKey": {"id": key_id, "owner": actor, "publicKeyPem": public},
+            }),
+        );
+        Signer {
+            key: SigningKey::from_pem(key_id, &private).unwrap(),
+            actor,
+        }
     }
 
     /// Inserts the remote account `username` on this host into `app`'s database, with a
@@ -293,7 +334,8 @@ async fn receive(
         tokio::time::sleep(delay).await;
     }
     let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let verified = verify(&inner, &uri, &headers, &body, &json).await;
+    let signed_by = verify(&inner, &uri, &headers, &body).await;
+    let verified = signed_by.is_some() && json["actor"].as_str() == signed_by.as_deref();
     let reply = {
         let next = inner.script.lock().unwrap().pop_front();
         next.or_else(|| inner.default.lock().unwrap().clone())
@@ -303,6 +345,7 @@ async fn receive(
         path: uri.path().to_owned(),
         body: json,
         verified,
+        signed_by,
         answered: reply.status,
         at: Instant::now(),
     });
@@ -315,9 +358,21 @@ async fn receive(
     resp
 }
 
-/// Checks the request's signature with the public key of the activity's actor, fetched from
-/// the actor document (and that the key belongs to that actor).
-async fn verify(inner: &Inner, uri: &Uri, headers: &HeaderMap, body: &[u8], json: &Value) -> bool {
+/// Serves a document given to [`FakeHost::serve`], or 404.
+async fn serve_doc(State(inner): State<Arc<Inner>>, uri: Uri) -> Response {
+    match inner.docs.lock().unwrap().get(uri.path()) {
+        Some(doc) => (
+            [("content-type", "application/activity+json")],
+            doc.to_string(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// Checks the request's signature with the public key its `keyId` names (`…#main-key`),
+/// fetched from the signer's actor document; returns the signer when it verified.
+async fn verify(inner: &Inner, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Option<String> {
     let path = uri
         .path_and_query()
         .map(|p| p.as_str())
@@ -331,38 +386,30 @@ async fn verify(inner: &Inner, uri: &Uri, headers: &HeaderMap, body: &[u8], json
         headers,
         body,
     };
-    let Ok(signed) = SignedRequest::parse(&req, SystemTime::now()) else {
-        return false;
-    };
-    let actor = json["actor"].as_str().unwrap_or_default();
-    if signed.key_id() != format!("{actor}#main-key") {
-        return false;
-    }
-    let cached = inner.keys.lock().unwrap().get(actor).cloned();
+    let signed = SignedRequest::parse(&req, SystemTime::now()).ok()?;
+    let actor = signed.key_id().strip_suffix("#main-key")?.to_owned();
+    let cached = inner.keys.lock().unwrap().get(&actor).cloned();
     let key = match cached {
         Some(k) => k,
         None => {
-            let doc: Value = match reqwest::Client::new()
-                .get(actor)
+            let doc: Value = reqwest::Client::new()
+                .get(&actor)
                 .header("accept", "application/activity+json")
                 .send()
                 .await
-            {
-                Ok(r) => r.json().await.unwrap_or(Value::Null),
-                Err(_) => return false,
-            };
-            let Ok(key) =
-                PublicKey::from_pem(doc["publicKey"]["publicKeyPem"].as_str().unwrap_or(""))
-            else {
-                return false;
-            };
+                .ok()?
+                .json()
+                .await
+                .unwrap_or(Value::Null);
+            let key = PublicKey::from_pem(doc["publicKey"]["publicKeyPem"].as_str().unwrap_or(""))
+                .ok()?;
             inner
                 .keys
                 .lock()
                 .unwrap()
-                .insert(actor.to_owned(), key.clone());
+                .insert(actor.clone(), key.clone());
             key
         }
     };
-    signed.verify(&key).is_ok()
+    signed.verify(&key).is_ok().then_some(actor)
 }

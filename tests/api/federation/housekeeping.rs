@@ -143,9 +143,10 @@ async fn graph_and_profile_actions_wake_the_delivery_workers() {
 #[tokio::test]
 async fn a_create_processed_after_its_delete_does_not_bring_the_status_back() {
     each_backend_pair(|a, b| async move {
-        let _alice = a.user("alice").await;
+        let alice = a.user("alice").await;
         let bob = b.user("bob").await;
         let signer = signer_of(&b, &bob).await;
+        follow_actor(&a, &alice, &signer.actor).await;
         let delete = |n: u32, uri: &str| {
             json!({"id": format!("{}#delete/{n}", signer.actor), "type": "Delete",
                    "actor": signer.actor, "object": {"id": uri, "type": "Tombstone"}})
@@ -240,9 +241,10 @@ async fn a_create_processed_after_its_delete_does_not_bring_the_status_back() {
 #[tokio::test]
 async fn old_processed_activities_are_pruned() {
     each_backend_pair(|a, b| async move {
-        let _alice = a.user("alice").await;
+        let alice = a.user("alice").await;
         let bob = b.user("bob").await;
         let signer = signer_of(&b, &bob).await;
+        follow_actor(&a, &alice, &signer.actor).await;
         for n in 0..3 {
             let uri = format!("{}/users/bob/statuses/{}", b.url, 7000 + n);
             let c = create(

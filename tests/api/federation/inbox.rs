@@ -118,7 +118,7 @@ pub fn create(actor: &str, object: Value) -> Value {
     })
 }
 
-async fn notifications(app: &TestApp, user: &TestUser) -> Vec<Value> {
+pub async fn notifications(app: &TestApp, user: &TestUser) -> Vec<Value> {
     json(
         app.get("/api/v1/notifications", Some(&user.token)).await,
         StatusCode::OK,
@@ -376,11 +376,12 @@ async fn follows_likes_boosts_and_their_undos() {
 #[tokio::test]
 async fn edits_and_deletes_only_by_the_author() {
     each_backend_pair(|a, b| async move {
-        let _alice = a.user("alice").await;
+        let alice = a.user("alice").await;
         let bob = b.user("bob").await;
         let dave = b.user("dave").await;
         let bob_s = signer_of(&b, &bob).await;
         let dave_s = signer_of(&b, &dave).await;
+        follow_actor(&a, &alice, &bob_s.actor).await;
         let id = format!("{}/users/bob/statuses/3001", b.url);
         let n = note(&id, &bob_s.actor, "<p>first</p>", json!(PUBLIC), json!([]), json!([]));
         assert_eq!(deliver(&a, "/inbox", &create(&bob_s.actor, n.clone()), &bob_s).await, StatusCode::ACCEPTED);

@@ -1,6 +1,7 @@
 //! Federation discovery and documents: WebFinger, host-meta, actors, notes, activities and
 //! collections as ActivityPub JSON, and the HTML pages on the same URLs.
 
+mod abuse;
 mod actors;
 mod authorized_fetch;
 mod collections;
@@ -9,10 +10,14 @@ mod delivery_activities;
 mod dialects;
 mod discovery;
 mod fake_remote;
+mod forwarding;
 mod housekeeping;
 mod inbox;
 mod network;
+mod races;
+mod relevance;
 mod security;
+mod silent_mentions;
 mod statuses;
 
 use reqwest::header::HeaderMap;
@@ -118,6 +123,27 @@ pub async fn update_profile(app: &TestApp, user: &TestUser, body: Value) {
         .await
         .unwrap();
     json(resp, StatusCode::OK).await;
+}
+
+/// The account id on `app` of the remote actor `uri` (fetched from its server when unknown).
+pub async fn remote_id(app: &TestApp, uri: &str) -> i64 {
+    woolly::federation::resolve::Resolver::new(&app.state)
+        .unwrap()
+        .actor(uri, woolly::federation::resolve::Freshness::Cached)
+        .await
+        .expect("remote actor resolved")
+        .id
+}
+
+/// Makes local `user` of `app` follow the remote actor `uri` (fetched when unknown), as an
+/// accepted follow would, and returns the actor's account id. Remote posts and boosts are
+/// stored only when they concern the server (Mastodon's rule): following their author is
+/// the simplest such link.
+pub async fn follow_actor(app: &TestApp, user: &TestUser, uri: &str) -> i64 {
+    let target = remote_id(app, uri).await;
+    let follow_id = format!("{}/follows/{}", app.url, woolly::id::next_id());
+    fake_remote::remote_follows(app, num(&json!(user.account_id)), target, &follow_id).await;
+    target
 }
 
 /// Runs one statement with integer parameters directly on the database.

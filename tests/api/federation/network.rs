@@ -77,7 +77,7 @@ async fn me(app: &TestApp, user: &TestUser) -> Value {
 
 /// `who` (on `app`) follows the remote `target` (on `remote`) through the API and the
 /// servers settle; returns `target`'s id on `app`.
-async fn follow_remote(
+pub async fn follow_remote(
     app: &TestApp,
     who: &TestUser,
     remote: &TestApp,

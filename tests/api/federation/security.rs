@@ -192,10 +192,12 @@ async fn a_reverse_webfinger_answer_naming_another_domain_is_not_stored() {
 #[tokio::test]
 async fn activity_ids_of_others_cannot_be_claimed_to_suppress_their_activities() {
     each_backend_pair(|a, b| async move {
+        let reader = a.user("reader").await;
         let bob = b.user("bob").await;
         let eve = b.user("eve").await;
         let bob_s = signer_of(&b, &bob).await;
         let eve_s = signer_of(&b, &eve).await;
+        follow_actor(&a, &reader, &bob_s.actor).await;
         let evil = Evil::spawn().await;
         let mallory = evil.actor("mallory");
         let id = format!("{}/statuses/7001", bob_s.actor);
@@ -247,6 +249,7 @@ async fn boosts_and_follows_are_only_found_under_the_actors_own_ids() {
         let eve = b.user("eve").await;
         let bob_s = signer_of(&b, &bob).await;
         let eve_s = signer_of(&b, &eve).await;
+        follow_actor(&a, &alice, &bob_s.actor).await;
         let evil = Evil::spawn().await;
         let mallory = evil.actor("mallory");
         let first = format!("{}/statuses/8001", bob_s.actor);
@@ -313,8 +316,10 @@ async fn boosts_and_follows_are_only_found_under_the_actors_own_ids() {
 #[tokio::test]
 async fn a_key_id_claimed_by_another_actor_does_not_break_the_owners_deliveries() {
     each_backend_pair(|a, b| async move {
+        let reader = a.user("reader").await;
         let bob = b.user("bob").await;
         let bob_s = signer_of(&b, &bob).await;
+        follow_actor(&a, &reader, &bob_s.actor).await;
         let evil = Evil::spawn().await;
         let mallory = evil.actor("mallory");
         // Bob is known to A with his key.
@@ -349,8 +354,10 @@ async fn a_key_id_claimed_by_another_actor_does_not_break_the_owners_deliveries(
 #[tokio::test]
 async fn a_remote_status_id_clash_is_not_taken_for_a_duplicate() {
     each_backend_pair(|a, b| async move {
+        let reader = a.user("reader").await;
         let bob = b.user("bob").await;
         let bob_s = signer_of(&b, &bob).await;
+        follow_actor(&a, &reader, &bob_s.actor).await;
         let first = format!("{}/statuses/9501", bob_s.actor);
         post_as(&a, &bob_s, &first, "<p>1</p>").await;
         let mut tx = a.state.db.begin().await.unwrap();
