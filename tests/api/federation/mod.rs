@@ -8,6 +8,7 @@ mod delivery;
 mod delivery_activities;
 mod dialects;
 mod discovery;
+mod domain_policy;
 mod fake_remote;
 mod housekeeping;
 mod inbox;
@@ -118,6 +119,20 @@ pub async fn update_profile(app: &TestApp, user: &TestUser, body: Value) {
         .await
         .unwrap();
     json(resp, StatusCode::OK).await;
+}
+
+/// Creates the admin `operator` on `app`: its user id and a token with the admin scopes.
+pub async fn operator(app: &TestApp) -> (i64, String) {
+    let created = app.local_account("operator").await;
+    let mut tx = app.state.db.begin().await.unwrap();
+    woolly::db::accounts::set_role(tx.conn(), created.user_id, "admin", 0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let token = app
+        .token_for(created.user_id, "admin:read admin:write")
+        .await;
+    (created.user_id, token)
 }
 
 /// Runs one statement with integer parameters directly on the database.
