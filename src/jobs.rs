@@ -106,7 +106,7 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<Option<Job>> {
             crate::service::statuses::notify_subscribers(&state.db, *status_id).await?;
         }
         Job::ExpandDelivery { activity_id } => {
-            crate::federation::outbox::expand(&state.db, *activity_id)
+            crate::federation::outbox::expand(state, *activity_id)
                 .await
                 .context("expanding deliveries")?;
             // The delivery workers listen on the same signal.

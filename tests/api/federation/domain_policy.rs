@@ -1,7 +1,7 @@
 //! Domain blocks in force, as Mastodon applies them: what `silence`, `reject_media`,
 //! `reject_reports` and `suspend` do to what A (127.0.0.2) holds of B's domain (127.0.0.3),
 //! driven through the admin and client APIs on both servers; a large suspended domain purged
-//! in bounded steps.
+//! in bounded steps; and no delivery ever queued for a suspended domain.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
@@ -9,7 +9,7 @@ use woolly::federation::resolve::{Freshness, Resolver};
 use woolly::jobs::Job;
 use woolly::service::domain_blocks::{self, NewBlock, enforce};
 
-use super::fake_remote::{FakeHost, remote_follows};
+use super::fake_remote::{FakeHost, remote_follows, wait_queue_empty};
 use super::inbox::{count, deliver, signer_of};
 use super::network::{
     acct, act, follow_remote, get, home_uris, id_on, lookup, me, notifications, public_uris,
@@ -389,6 +389,56 @@ async fn a_large_suspended_domain_is_purged_in_bounded_steps() {
         assert_eq!(me(&app, &alice).await["followers_count"], 0);
         let p_now = get(&app, &alice, &format!("/api/v1/statuses/{p_id}")).await;
         assert_eq!(p_now["replies_count"], 0);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn no_delivery_is_queued_for_a_suspended_domain() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let alice_id = num(&json!(alice.account_id));
+        let blocked = FakeHost::start("127.0.0.6").await;
+        let open = FakeHost::start("127.0.0.7").await;
+        let r1 = blocked.account(&app, "r1", true).await;
+        let r2 = open.account(&app, "r2", true).await;
+        remote_follows(&app, r1, alice_id, &format!("{}/follows/1", blocked.base)).await;
+        remote_follows(&app, r2, alice_id, &format!("{}/follows/2", open.base)).await;
+        domain_blocks::block(
+            &app.state.db,
+            &app.state.domain_blocks,
+            NewBlock::new(&blocked.authority, "suspend"),
+        )
+        .await
+        .unwrap();
+
+        // Expansion writes no row for an inbox there, however it is named.
+        let id = woolly::id::next_id();
+        let recipients = json!({"accounts": [r1, r2], "inboxes": [blocked.shared_inbox()]});
+        let mut tx = app.state.db.begin().await.unwrap();
+        woolly::db::deliveries::insert_activity(
+            tx.conn(),
+            id,
+            alice_id,
+            &json!({"id": format!("{}/test", app.url), "type": "Test", "actor": actor_uri(&app, "alice")})
+                .to_string(),
+            &recipients.to_string(),
+            woolly::time::now_ms(),
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!(
+            woolly::federation::outbox::expand(&app.state, id).await.unwrap(),
+            1
+        );
+
+        // A post reaches the open host only.
+        post(&app, &alice, "hello", "public").await;
+        wait_queue_empty(&app, 20).await;
+        let got = open.wait_accepted(2, 10).await;
+        assert!(got.iter().any(|r| r.body["type"] == "Create"), "{got:?}");
+        assert!(blocked.received().is_empty());
     })
     .await;
 }
