@@ -13,6 +13,7 @@ mod fake_remote;
 mod housekeeping;
 mod inbox;
 mod network;
+mod remote_interaction;
 mod security;
 mod statuses;
 
