@@ -1,8 +1,15 @@
-//! A fake remote server for delivery tests: an HTTP listener on its own loopback address
-//! that records every POST, checks its HTTP signature against the sender's public key
-//! (fetched from Woolly's actor document, as a real server would), and answers as scripted
-//! (status, `Retry-After`, delay). Remote accounts "on" it are inserted into Woolly's
-//! database directly.
+//! The one fake remote server of the federation tests: an HTTP listener on its own loopback
+//! address that
+//! - serves the ActivityPub documents a test gives it ([`FakeHost::serve`]), by path or by
+//!   `path?query`: actors whose keys sign deliveries to Woolly ([`FakeHost::actor`], in
+//!   other servers' dialects with [`FakeHost::actor_as`]), stand-alone key documents,
+//!   WebFinger answers, honest or hostile ([`FakeHost::finger`]);
+//! - records every POST, checks its HTTP signature against the sender's public key (fetched
+//!   from Woolly's actor document, as a real server would), and answers as scripted
+//!   (status, `Retry-After`, delay).
+//!
+//! Remote accounts "on" it can also be inserted into Woolly's database directly
+//! ([`FakeHost::account`], [`remote_follows`], [`remote_edge`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -11,15 +18,16 @@ use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use woolly::db::accounts::NewAccount;
 use woolly::db::follows::{Edge, FollowRow};
 use woolly::federation::keys::PublicKey;
-use woolly::federation::signature::{IncomingRequest, SignedRequest};
+use woolly::federation::signature::{IncomingRequest, SignedRequest, SigningKey};
 
+use super::inbox::Signer;
 use crate::common::TestApp;
 
 /// One answer of the fake server.
@@ -62,6 +70,8 @@ struct Inner {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     keys: Mutex<HashMap<String, PublicKey>>,
+    /// Documents served to GETs, by path or `path?query`.
+    docs: Mutex<HashMap<String, Value>>,
     authority: String,
 }
 
@@ -79,7 +89,7 @@ impl FakeHost {
     /// Starts a fake server on `ip` (a loopback address), answering 202 by default.
     pub async fn start(ip: &str) -> FakeHost {
         let listener = TcpListener::bind(format!("{ip}:0")).await.expect("bind");
-        Self::serve(listener)
+        Self::serving(listener)
     }
 
     /// A fake server whose address is reserved but that does not listen yet (connections
@@ -103,7 +113,7 @@ impl FakeHost {
         }
     }
 
-    fn serve(listener: TcpListener) -> FakeHost {
+    fn serving(listener: TcpListener) -> FakeHost {
         let host = Self::new(listener.local_addr().unwrap().to_string());
         host.spawn(listener);
         host
@@ -111,7 +121,7 @@ impl FakeHost {
 
     fn spawn(&self, listener: TcpListener) {
         let app = axum::Router::new()
-            .fallback(axum::routing::post(receive))
+            .fallback(dispatch)
             .with_state(self.inner.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -179,8 +189,71 @@ impl FakeHost {
         }
     }
 
+    /// Serves `doc` to GETs of `key` (a path, or `path?query` to answer that query only).
+    pub fn serve(&self, key: &str, doc: Value) {
+        self.inner.docs.lock().unwrap().insert(key.to_owned(), doc);
+    }
+
+    /// The document served at `key`.
+    pub fn doc(&self, key: &str) -> Value {
+        self.inner.docs.lock().unwrap()[key].clone()
+    }
+
+    /// Serves the `Person` actor `name` (`preferredUsername` `name`, key `#main-key`);
+    /// returns its signer.
+    pub fn actor(&self, name: &str) -> Signer {
+        self.actor_as(name, "Person", false)
+    }
+
+    /// Serves the actor `name` of type `kind`; with `gts_key` its key is published
+    /// GoToSocial-style (`…/main-key`, also served as a stand-alone key document). Returns
+    /// its signer.
+    pub fn actor_as(&self, name: &str, kind: &str, gts_key: bool) -> Signer {
+        let (private, public) = woolly::crypto::generate_rsa_keypair().unwrap();
+        let actor = self.actor_uri(name);
+        let key_id = if gts_key {
+            format!("{actor}/main-key")
+        } else {
+            format!("{actor}#main-key")
+        };
+        self.serve(
+            &format!("/users/{name}"),
+            json!({
+                "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+                "id": actor, "type": kind, "preferredUsername": name, "name": format!("{name} (fake)"),
+                "inbox": format!("{actor}/inbox"), "outbox": format!("{actor}/outbox"),
+                "followers": format!("{actor}/followers"),
+                "publicKey": {"id": key_id, "owner": actor, "publicKeyPem": public},
+            }),
+        );
+        if gts_key {
+            self.serve(
+                &format!("/users/{name}/main-key"),
+                json!({"id": key_id, "owner": actor, "publicKeyPem": public}),
+            );
+        }
+        Signer {
+            key: SigningKey::from_pem(key_id, &private).unwrap(),
+            actor,
+        }
+    }
+
+    /// Answers WebFinger for `acct:{user}@{domain}` with `subject` and a self link to `actor`.
+    pub fn finger(&self, user: &str, domain: &str, subject: &str, actor: &str) {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("resource", &format!("acct:{user}@{domain}"))
+            .finish();
+        self.serve(
+            &format!("/.well-known/webfinger?{query}"),
+            json!({
+                "subject": subject,
+                "links": [{"rel": "self", "type": "application/activity+json", "href": actor}],
+            }),
+        );
+    }
+
     /// `{base}/users/{username}`.
-    pub fn actor(&self, username: &str) -> String {
+    pub fn actor_uri(&self, username: &str) -> String {
         format!("{}/users/{username}", self.base)
     }
 
@@ -206,13 +279,13 @@ impl FakeHost {
                 username: username.into(),
                 domain: Some(self.authority.clone()),
                 display_name: username.into(),
-                uri: self.actor(username),
+                uri: self.actor_uri(username),
                 url: Some(format!("{}/@{username}", self.base)),
                 inbox_url: Some(self.inbox(username)),
                 shared_inbox_url: shared.then(|| self.shared_inbox()),
-                outbox_url: Some(format!("{}/outbox", self.actor(username))),
-                followers_url: Some(format!("{}/followers", self.actor(username))),
-                following_url: Some(format!("{}/following", self.actor(username))),
+                outbox_url: Some(format!("{}/outbox", self.actor_uri(username))),
+                followers_url: Some(format!("{}/followers", self.actor_uri(username))),
+                following_url: Some(format!("{}/following", self.actor_uri(username))),
                 public_key_pem: String::new(),
                 private_key_pem: None,
                 locked: false,
@@ -230,14 +303,20 @@ impl FakeHost {
 /// Makes `follower` (a remote account id) follow local account `target` (an id), as the
 /// inbox would after an accepted Follow; `uri` is the remote Follow's id.
 pub async fn remote_follows(app: &TestApp, follower: i64, target: i64, uri: &str) {
+    remote_edge(app, Edge::Follow, follower, target, uri).await;
+}
+
+/// Inserts the follow or follow request (`edge`) `from` → `to` with the remote Follow's id
+/// `uri`, as the inbox would (counters untouched).
+pub async fn remote_edge(app: &TestApp, edge: Edge, from: i64, to: i64, uri: &str) {
     let mut tx = app.state.db.begin().await.unwrap();
     woolly::db::follows::insert_edge(
         tx.conn(),
-        Edge::Follow,
+        edge,
         &FollowRow {
             id: woolly::id::next_id(),
-            account_id: follower,
-            target_account_id: target,
+            account_id: from,
+            target_account_id: to,
             show_reblogs: true,
             notify: false,
             languages: None,
@@ -246,15 +325,9 @@ pub async fn remote_follows(app: &TestApp, follower: i64, target: i64, uri: &str
     )
     .await
     .unwrap();
-    woolly::db::follows::set_edge_uri(
-        tx.conn(),
-        woolly::db::follows::Edge::Follow,
-        follower,
-        target,
-        uri,
-    )
-    .await
-    .unwrap();
+    woolly::db::follows::set_edge_uri(tx.conn(), edge, from, to, uri)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -280,12 +353,36 @@ pub async fn wait_queue_empty(app: &TestApp, secs: u64) {
     }
 }
 
-async fn receive(
+/// GETs are answered from the served documents (`path?query` first, then `path`); anything
+/// else is a delivery.
+async fn dispatch(
     State(inner): State<Arc<Inner>>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if method != Method::GET {
+        return receive(inner, uri, headers, body).await;
+    }
+    let doc = {
+        let docs = inner.docs.lock().unwrap();
+        uri.path_and_query()
+            .and_then(|pq| docs.get(pq.as_str()))
+            .or_else(|| docs.get(uri.path()))
+            .cloned()
+    };
+    match doc {
+        Some(doc) => (
+            [("content-type", "application/activity+json")],
+            doc.to_string(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn receive(inner: Arc<Inner>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let now = inner.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     inner.max_in_flight.fetch_max(now, Ordering::SeqCst);
     let delay = *inner.delay.lock().unwrap();
