@@ -47,6 +47,20 @@ pub async fn get(c: Conn<'_>, id: i64) -> Result<Option<DomainBlock>, sqlx::Erro
     .await)
 }
 
+/// The block with `id`, its row locked until the end of the transaction on PostgreSQL
+/// (SQLite transactions are serial already): a change or removal of the block waits for the
+/// transaction, or the transaction sees it.
+pub async fn lock(c: Conn<'_>, id: i64) -> Result<Option<DomainBlock>, sqlx::Error> {
+    let lock = if c.is_sqlite() { "" } else { " FOR UPDATE" };
+    let sql = format!("SELECT {COLUMNS} FROM domain_blocks WHERE id = $1{lock}");
+    with_conn!(c, |c| sqlx::query_as::<_, DomainBlock>(
+        sqlx::AssertSqlSafe(sql.as_str())
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await)
+}
+
 /// The block of exactly `domain` (already normalised).
 pub async fn by_domain(c: Conn<'_>, domain: &str) -> Result<Option<DomainBlock>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM domain_blocks WHERE domain = $1");

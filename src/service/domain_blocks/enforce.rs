@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 
 use super::DomainPolicies;
 use crate::db::domain_blocks::{self as repo, DomainBlock, Limitation};
-use crate::db::{accounts, inbox, suspension};
+use crate::db::{Conn, accounts, inbox, suspension};
 use crate::jobs::Job;
 use crate::service::follows;
 use crate::state::AppState;
@@ -58,6 +58,16 @@ pub fn has_work(block: &DomainBlock) -> bool {
     matches!(block.severity.as_str(), "silence" | "suspend") || block.reject_media
 }
 
+/// What a step found.
+enum Step {
+    /// Work done up to this account id.
+    Next(i64),
+    /// The walk is over.
+    End,
+    /// The block was changed or lifted since the run began (a change enqueued its own job).
+    Stale,
+}
+
 /// Runs the job for `block_id` from `after` (an account id) in `phase`, for at most
 /// [`STEPS_PER_RUN`] steps and [`RUN_BUDGET`]; returns the job to run next when there is
 /// more to do.
@@ -75,17 +85,17 @@ pub async fn run(
         return Ok(None);
     };
     loop {
-        let next = match phase {
+        let step = match phase {
             Phase::Mark => mark_step(state, &rules, &block, after).await?,
             Phase::Purge => purge_step(state, &rules, &block, after).await?,
         };
-        match next {
-            Some(cursor) => after = cursor,
-            None if phase == Phase::Mark && block.severity == "suspend" => {
+        match step {
+            Step::Next(cursor) => after = cursor,
+            Step::End if phase == Phase::Mark && block.severity == "suspend" => {
                 phase = Phase::Purge;
                 after = 0;
             }
-            None => return Ok(None),
+            Step::End | Step::Stale => return Ok(None),
         }
         steps += 1;
         if steps >= STEPS_PER_RUN || started.elapsed() >= RUN_BUDGET {
@@ -98,6 +108,13 @@ pub async fn run(
     }
 }
 
+/// Whether `block` is still as this run read it, its row locked for the rest of the step's
+/// transaction: changing or lifting the block (which lifts what it stamped) waits for the
+/// step, or the step sees the change and stamps nothing.
+async fn still_in_force(c: Conn<'_>, block: &DomainBlock) -> Result<bool, sqlx::Error> {
+    Ok(repo::lock(c, block.id).await?.as_ref() == Some(block))
+}
+
 /// The accounts among `rows` that `block` governs (no more specific block names their
 /// domain).
 fn governed(rules: &DomainPolicies, block: &DomainBlock, rows: &[(i64, String)]) -> Vec<i64> {
@@ -107,18 +124,20 @@ fn governed(rules: &DomainPolicies, block: &DomainBlock, rows: &[(i64, String)])
         .collect()
 }
 
-/// Stamps the next batch of governed accounts after `after`; the new cursor, or `None` at
-/// the end.
+/// Stamps the next batch of governed accounts after `after`.
 async fn mark_step(
     state: &AppState,
     rules: &DomainPolicies,
     block: &DomainBlock,
     after: i64,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Step, sqlx::Error> {
     let mut tx = state.db.begin().await?;
+    if !still_in_force(tx.conn(), block).await? {
+        return Ok(Step::Stale);
+    }
     let rows = repo::accounts_under(tx.conn(), &block.domain, after, MARK_BATCH).await?;
     let Some(last) = rows.last().map(|(id, _)| *id) else {
-        return Ok(None);
+        return Ok(Step::End);
     };
     let ids = governed(rules, block, &rows);
     match block.severity.as_str() {
@@ -134,65 +153,72 @@ async fn mark_step(
         repo::limit_accounts(tx.conn(), &ids, Limitation::ClearMedia, block.created_at).await?;
     }
     tx.commit().await?;
-    Ok(Some(last))
+    Ok(Step::Next(last))
 }
 
-/// Purges (part of) the next governed account after `after`; the new cursor (unchanged while
-/// that account has more to remove), or `None` at the end.
+/// Purges (part of) the next governed account after `after`; the cursor stays put while
+/// that account has more to remove.
 async fn purge_step(
     state: &AppState,
     rules: &DomainPolicies,
     block: &DomainBlock,
     after: i64,
-) -> Result<Option<i64>, sqlx::Error> {
+) -> Result<Step, sqlx::Error> {
     let rows = {
         let mut h = state.db.read().await?;
         repo::accounts_under(h.conn(), &block.domain, after, PURGE_SCAN).await?
     };
     let Some(last) = rows.last().map(|(id, _)| *id) else {
-        return Ok(None);
+        return Ok(Step::End);
     };
     let Some(&account) = governed(rules, block, &rows).first() else {
-        return Ok(Some(last));
+        return Ok(Step::Next(last));
     };
-    if purge_account(state, account, block.created_at).await? {
-        Ok(Some(account))
-    } else {
-        Ok(Some(after))
+    let mut tx = state.db.begin().await?;
+    if !still_in_force(tx.conn(), block).await? {
+        return Ok(Step::Stale);
     }
+    let done = purge_account_in(tx.conn(), account, block.created_at).await?;
+    tx.commit().await?;
+    Ok(Step::Next(if done { account } else { after }))
 }
 
 /// One bounded transaction of removing what we hold of suspended remote account `id`;
 /// whether it is done.
 pub async fn purge_account(state: &AppState, id: i64, since: i64) -> Result<bool, sqlx::Error> {
     let mut tx = state.db.begin().await?;
-    if accounts::get(tx.conn(), id)
+    let done = purge_account_in(tx.conn(), id, since).await?;
+    tx.commit().await?;
+    Ok(done)
+}
+
+/// [`purge_account`] inside the caller's transaction.
+async fn purge_account_in(mut c: Conn<'_>, id: i64, since: i64) -> Result<bool, sqlx::Error> {
+    if accounts::get(c.re(), id)
         .await?
         .is_none_or(|a| a.suspended_at.is_none())
     {
-        // Unsuspended meanwhile (the block was lifted): left alone.
+        // Not (or no longer) suspended: left alone.
         return Ok(true);
     }
-    let edges = inbox::edges_touching(tx.conn(), id).await?;
+    let edges = inbox::edges_touching(c.re(), id).await?;
     let more_edges = edges.len() > PURGE_EDGES;
     let edges = &edges[..edges.len().min(PURGE_EDGES)];
     let mut locked: Vec<i64> = edges.iter().flat_map(|(_, a, b)| [*a, *b]).collect();
     locked.push(id);
-    accounts::lock_rows(tx.conn(), &locked).await?;
+    accounts::lock_rows(c.re(), &locked).await?;
     for (_, follower, followed) in edges {
-        follows::sever(tx.conn(), *follower, *followed).await?;
+        follows::sever(c.re(), *follower, *followed).await?;
     }
     if more_edges {
-        tx.commit().await?;
         return Ok(false);
     }
-    suspension::remove_interactions(tx.conn(), id).await?;
-    let statuses = suspension::statuses_of(tx.conn(), id, PURGE_STATUSES).await?;
-    suspension::remove_statuses(tx.conn(), id, &statuses).await?;
+    suspension::remove_interactions(c.re(), id).await?;
+    let statuses = suspension::statuses_of(c.re(), id, PURGE_STATUSES).await?;
+    suspension::remove_statuses(c.re(), id, &statuses).await?;
     let done = (statuses.len() as i64) < PURGE_STATUSES;
     if done {
-        suspension::empty_profile(tx.conn(), id, since).await?;
+        suspension::empty_profile(c, id, since).await?;
     }
-    tx.commit().await?;
     Ok(done)
 }

@@ -357,10 +357,13 @@ pub async fn find(db: &Db, domain: &str) -> Result<Option<DomainBlock>, DomainBl
 /// `UnblockDomainService`); what a suspension purged stays purged.
 pub async fn unblock(db: &Db, cache: &DomainBlockCache, id: i64) -> Result<bool, sqlx::Error> {
     let mut tx = db.begin().await?;
-    if let Some(b) = repo::get(tx.conn(), id).await? {
+    let block = repo::get(tx.conn(), id).await?;
+    // Deleting first takes the row's lock, which a running enforcement step holds while it
+    // stamps accounts: the lift comes after any such step.
+    let deleted = repo::delete(tx.conn(), id).await?;
+    if let Some(b) = block.filter(|_| deleted) {
         repo::lift(tx.conn(), &b.domain, b.created_at, true, true).await?;
     }
-    let deleted = repo::delete(tx.conn(), id).await?;
     tx.commit().await?;
     cache.invalidate();
     Ok(deleted)
