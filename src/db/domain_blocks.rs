@@ -183,7 +183,8 @@ pub enum Limitation {
 }
 
 /// Applies `what` to the accounts `ids`, stamping limits and suspensions with `since` (the
-/// block's creation time, which lifting it looks for). Returns the rows changed.
+/// block's creation time, which lifting it looks for); changed rows get a new `updated_at`
+/// (what their `Account` entity shows changed). Returns the rows changed.
 pub async fn limit_accounts(
     c: Conn<'_>,
     ids: &[i64],
@@ -193,7 +194,8 @@ pub async fn limit_accounts(
     if ids.is_empty() {
         return Ok(0);
     }
-    let mut q = super::timelines::Query::new("UPDATE accounts SET ");
+    let mut q = super::timelines::Query::new("UPDATE accounts SET updated_at = ");
+    q.push_arg(crate::time::now_ms()).push(", ");
     match what {
         Limitation::Silence => {
             q.push("silenced_at = ").push_arg(since);
@@ -215,7 +217,8 @@ pub async fn limit_accounts(
 
 /// Lifts what the block of `domain` created at `since` did to its accounts: limits
 /// (`silence`) and suspensions (`suspend`) stamped with `since` are cleared (Mastodon's
-/// `UnblockDomainService`; what a suspension removed stays removed). Returns the rows changed.
+/// `UnblockDomainService`; what a suspension removed stays removed), with a new
+/// `updated_at`. Returns the rows changed.
 pub async fn lift(
     mut c: Conn<'_>,
     domain: &str,
@@ -229,7 +232,7 @@ pub async fn lift(
             continue;
         }
         let sql = format!(
-            "UPDATE accounts SET {column} = NULL WHERE {column} = $1 AND {}",
+            "UPDATE accounts SET {column} = NULL, updated_at = $6 WHERE {column} = $1 AND {}",
             domain_condition(2)
         );
         let [d, a, b, e] = domain_args(domain);
@@ -239,6 +242,7 @@ pub async fn lift(
             .bind(&a)
             .bind(&b)
             .bind(&e)
+            .bind(crate::time::now_ms())
             .execute(c)
             .await
             .map(|r| r.rows_affected()))?;

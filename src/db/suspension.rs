@@ -133,11 +133,12 @@ pub async fn empty_profile(c: Conn<'_>, id: i64, since: i64) -> Result<(), sqlx:
         "UPDATE accounts SET display_name = '', note = '', fields = '[]', avatar_url = NULL, \
          header_url = NULL, locked = FALSE, discoverable = FALSE, also_known_as = '[]', \
          moved_to_account_id = NULL, moved_to_uri = NULL, statuses_count = 0, followers_count = 0, \
-         following_count = 0, silenced_at = NULL, suspended_at = coalesce(suspended_at, $2) \
-         WHERE id = $1 AND domain IS NOT NULL"
+         following_count = 0, silenced_at = NULL, suspended_at = coalesce(suspended_at, $2), \
+         updated_at = $3 WHERE id = $1 AND domain IS NOT NULL"
     )
     .bind(id)
     .bind(since)
+    .bind(crate::time::now_ms())
     .execute(c)
     .await
     .map(|_| ()))
