@@ -87,6 +87,9 @@ pub struct Config {
     /// The unit of the retry schedule, in milliseconds: 1000 gives Mastodon's schedule (17
     /// attempts over about 2.5 days); tests shrink it. `Retry-After` is honoured as given.
     pub delivery_retry_unit_ms: u64,
+    /// Memory for rendered statuses and accounts (`service::hydrate::cache`), in MiB; 0
+    /// turns the cache off. Three quarters hold statuses, one quarter accounts.
+    pub render_cache_mb: u64,
 }
 
 impl Default for Config {
@@ -114,6 +117,7 @@ impl Default for Config {
             delivery_concurrency: 32,
             delivery_per_host: 4,
             delivery_retry_unit_ms: 1000,
+            render_cache_mb: 32,
         }
     }
 }

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::federation::client::{FedClient, FetchError};
 use crate::service::domain_blocks::DomainBlockCache;
+use crate::service::hydrate::{Render, RenderCache};
 
 /// Shared server state; cheap to clone.
 #[derive(Clone)]
@@ -29,6 +30,8 @@ pub struct Inner {
     pub rate_limiter: RateLimiter,
     /// The suspended domains, cached (see `service::domain_blocks`).
     pub domain_blocks: DomainBlockCache,
+    /// Rendered statuses and accounts (see `service::hydrate::cache`).
+    pub render_cache: RenderCache,
     /// The outbound federation client, built on first use (see [`AppState::fed_client`]).
     fed_client: OnceLock<FedClient>,
 }
@@ -43,6 +46,7 @@ impl AppState {
             jobs_notify: Notify::new(),
             rate_limiter: RateLimiter::new(),
             domain_blocks: DomainBlockCache::default(),
+            render_cache: RenderCache::new(config.render_cache_mb),
             fed_client: OnceLock::new(),
             config,
         }))
@@ -58,6 +62,16 @@ impl AppState {
         }
         let client = FedClient::new(&self.config)?;
         Ok(self.fed_client.get_or_init(|| client).clone())
+    }
+}
+
+impl AppState {
+    /// What `service::hydrate::statuses` needs to render statuses.
+    pub fn render(&self) -> Render<'_> {
+        Render {
+            cfg: &self.config,
+            cache: &self.render_cache,
+        }
     }
 }
 

@@ -143,9 +143,13 @@ pub struct StatusApplication {
     pub website: Option<String>,
 }
 
-/// `Status`.
+/// The part of a `Status` that is the same for every viewer: everything but `account`,
+/// `reblog`, `quote_approval` and the viewer's flags (`favourited`, `reblogged`, `muted`,
+/// `bookmarked`, `pinned`, `filtered`). `service::hydrate` serialises it once per status
+/// version, caches it, and writes the complete `Status` around it (see
+/// `service::hydrate::json`); the shape tests check the result against Mastodon's.
 #[derive(Debug, Clone, Serialize)]
-pub struct Status {
+pub struct StatusCore {
     pub id: String,
     pub created_at: String,
     pub in_reply_to_id: Option<String>,
@@ -161,23 +165,9 @@ pub struct Status {
     pub favourites_count: i64,
     pub quotes_count: i64,
     pub edited_at: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub favourited: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reblogged: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub muted: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub bookmarked: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub pinned: Option<bool>,
     pub content: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub filtered: Option<Vec<serde_json::Value>>,
-    pub reblog: Option<Box<Status>>,
     /// Always present (null when unknown), as Mastodon renders it for local statuses.
     pub application: Option<StatusApplication>,
-    pub account: Account,
     pub media_attachments: Vec<serde_json::Value>,
     pub mentions: Vec<Mention>,
     pub tags: Vec<StatusTag>,
@@ -186,10 +176,6 @@ pub struct Status {
     pub quote: Option<serde_json::Value>,
     pub card: Option<serde_json::Value>,
     pub poll: Option<serde_json::Value>,
-    pub quote_approval: ApprovalPolicy,
-    /// Source text; only in the response to `DELETE /api/v1/statuses/:id` (delete and redraft).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub text: Option<String>,
 }
 
 /// `Relationship`.
@@ -222,8 +208,9 @@ pub struct Notification {
     pub created_at: String,
     pub group_key: String,
     pub account: Account,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub status: Option<Status>,
+    /// The status, pre-rendered; written in by [`crate::service::hydrate::json`].
+    #[serde(skip)]
+    pub status: Option<crate::service::hydrate::RawJson>,
 }
 
 /// `Tag` (search results, tag pages).

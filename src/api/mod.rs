@@ -8,6 +8,7 @@ pub mod apps;
 pub mod auth;
 pub mod entities;
 pub mod instance;
+pub mod json;
 pub mod notifications;
 pub mod oauth;
 pub mod pagination;

@@ -13,14 +13,13 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use crate::api::auth::Auth;
-use crate::api::entities::{self, Notification};
+use crate::api::entities::Notification;
 use crate::api::pagination::{PageParams, Paged, path_id};
 use crate::api::params::{Params, flex};
-use crate::config::Config;
 use crate::db::notifications::{self as repo, NotificationFilter};
 use crate::db::{Conn, markers};
 use crate::error::{AppError, AppResult};
-use crate::service::hydrate::{self, StatusOptions};
+use crate::service::hydrate::{self, RawJson, Render, RenderedStatus, StatusOptions};
 use crate::state::AppState;
 use crate::time::{now_ms, rfc3339};
 
@@ -126,21 +125,21 @@ pub fn carries_status(kind: &str) -> bool {
 /// sender is gone, or whose status the recipient can no longer see, are left out.
 pub async fn render(
     mut c: Conn<'_>,
-    cfg: &Config,
+    r: &Render<'_>,
     viewer: i64,
     rows: &[repo::Notification],
-) -> Result<Vec<Notification>, sqlx::Error> {
+) -> Result<Vec<RawJson>, sqlx::Error> {
     let mut account_ids: Vec<i64> = rows.iter().map(|n| n.from_account_id).collect();
     account_ids.sort_unstable();
     account_ids.dedup();
-    let accounts = hydrate::accounts(c.re(), cfg, &account_ids).await?;
-    let statuses = statuses_by_id(c, cfg, viewer, rows).await?;
+    let accounts = hydrate::accounts(c.re(), r.cfg, &account_ids).await?;
+    let statuses = statuses_by_id(c, r, viewer, rows).await?;
     Ok(rows
         .iter()
         .filter_map(|n| {
             let account = accounts.get(&n.from_account_id)?.clone();
             let status = if carries_status(&n.kind) {
-                Some(statuses.get(&n.status_id?)?.clone())
+                Some(statuses.get(&n.status_id?)?.json.as_str())
             } else {
                 None
             };
@@ -150,7 +149,14 @@ pub async fn render(
                 created_at: rfc3339(n.created_at),
                 group_key: n.public_group_key(),
                 account,
-                status,
+                status: None,
+            })
+            .map(|n| {
+                let json = RawJson::of(&n);
+                match status {
+                    Some(s) => json.with_field("status", s),
+                    None => json,
+                }
             })
         })
         .collect())
@@ -159,10 +165,10 @@ pub async fn render(
 /// The statuses of `rows` the recipient may see, hydrated for them, by id.
 pub async fn statuses_by_id(
     c: Conn<'_>,
-    cfg: &Config,
+    r: &Render<'_>,
     viewer: i64,
     rows: &[repo::Notification],
-) -> Result<HashMap<i64, entities::Status>, sqlx::Error> {
+) -> Result<HashMap<i64, RenderedStatus>, sqlx::Error> {
     let mut ids: Vec<i64> = rows
         .iter()
         .filter(|n| carries_status(&n.kind))
@@ -170,11 +176,8 @@ pub async fn statuses_by_id(
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let statuses = hydrate::statuses(c, cfg, Some(viewer), &ids, StatusOptions::default()).await?;
-    Ok(statuses
-        .into_iter()
-        .filter_map(|s| s.id.parse::<i64>().ok().map(|id| (id, s)))
-        .collect())
+    let statuses = hydrate::statuses(c, r, Some(viewer), &ids, StatusOptions::default()).await?;
+    Ok(statuses.into_iter().map(|s| (s.id, s)).collect())
 }
 
 /// `GET /api/v1/notifications`: 40 per page (at most 80), newest first, with a `Link` header.
@@ -183,13 +186,13 @@ async fn index(
     auth: Auth,
     OriginalUri(uri): OriginalUri,
     Params(p): Params<ListParams>,
-) -> AppResult<Paged<Notification>> {
+) -> AppResult<Paged<RawJson>> {
     let viewer = auth.user(&["read:notifications"])?.account.id;
     let page = p.page.page(40, 80)?;
     let mut h = state.db.read().await?;
     let rows = repo::list(h.conn(), viewer, &p.filter.filter(), now_ms(), &page).await?;
     let cursors: Vec<i64> = rows.iter().map(|n| n.id).collect();
-    let items = render(h.conn(), &state.config, viewer, &rows).await?;
+    let items = render(h.conn(), &state.render(), viewer, &rows).await?;
     Ok(Paged::by_ids(items, &cursors, &state.config.url, &uri))
 }
 
@@ -198,15 +201,15 @@ async fn show(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-) -> AppResult<Json<Notification>> {
+) -> AppResult<RawJson> {
     let viewer = auth.user(&["read:notifications"])?.account.id;
     let id = path_id(&id)?;
     let mut h = state.db.read().await?;
     let row = repo::get(h.conn(), viewer, id, now_ms())
         .await?
         .ok_or(AppError::NotFound)?;
-    let mut items = render(h.conn(), &state.config, viewer, &[row]).await?;
-    items.pop().map(Json).ok_or(AppError::NotFound)
+    let mut items = render(h.conn(), &state.render(), viewer, &[row]).await?;
+    items.pop().ok_or(AppError::NotFound)
 }
 
 /// `POST /api/v1/notifications/clear`: deletes all of the user's notifications.

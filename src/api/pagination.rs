@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::params::flex;
 use crate::db::timelines::Page;
 use crate::error::{AppError, AppResult};
+use crate::service::hydrate::{RawJson, RenderedStatus};
 
 /// Cursor parameters common to every paginated endpoint.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -117,13 +118,35 @@ impl<T> Paged<T> {
 
 impl<T: Serialize> IntoResponse for Paged<T> {
     fn into_response(self) -> Response {
-        let mut resp = Json(self.items).into_response();
-        if let Some(link) = self.link
+        Self::respond(self.link, Json(self.items))
+    }
+}
+
+impl<T> Paged<T> {
+    /// The response: `body` with the `Link` header.
+    fn respond(link: Option<String>, body: impl IntoResponse) -> Response {
+        let mut resp = body.into_response();
+        if let Some(link) = link
             && let Ok(v) = HeaderValue::from_str(&link)
         {
             resp.headers_mut().insert(header::LINK, v);
         }
         resp
+    }
+}
+
+impl IntoResponse for Paged<RawJson> {
+    fn into_response(self) -> Response {
+        Self::respond(self.link, RawJson::array(&self.items))
+    }
+}
+
+impl IntoResponse for Paged<RenderedStatus> {
+    fn into_response(self) -> Response {
+        Self::respond(
+            self.link,
+            RawJson::array(self.items.iter().map(|s| &s.json)),
+        )
     }
 }
 

@@ -5,11 +5,10 @@
 //! `resolve=true` and a user token, `@user@domain` / `user@domain` and remote post or profile
 //! URLs are resolved from their servers (WebFinger, signed fetches) within a time budget.
 
+use axum::Router;
 use axum::extract::State;
 use axum::routing::get;
-use axum::{Json, Router};
 use serde::Deserialize;
-use serde_json::{Value, json};
 
 use crate::api::auth::Auth;
 use crate::api::entities::{Tag, TagHistory};
@@ -19,7 +18,7 @@ use crate::db::search::{self as repo, TagRow};
 use crate::db::{Conn, accounts};
 use crate::error::{AppError, AppResult};
 use crate::federation::resolve::{self, Found};
-use crate::service::hydrate::{self, StatusOptions};
+use crate::service::hydrate::{self, RawJson, StatusOptions};
 use crate::service::locate::{LocalUrl, parse_local_url};
 use crate::state::AppState;
 use crate::time::now_ms;
@@ -91,7 +90,7 @@ async fn search(
     State(state): State<AppState>,
     auth: Auth,
     Params(p): Params<SearchParams>,
-) -> AppResult<Json<Value>> {
+) -> AppResult<RawJson> {
     let viewer = auth.viewer_id(&["read:search"])?;
     let q = p.q.as_deref().map(str::trim).unwrap_or("");
     if q.is_empty() {
@@ -152,8 +151,14 @@ async fn search(
     if let Some(id) = resolved_status
         && wants("statuses")
     {
-        statuses_out =
-            hydrate::statuses(h.conn(), cfg, viewer, &[id], StatusOptions::default()).await?;
+        statuses_out = hydrate::statuses(
+            h.conn(),
+            &state.render(),
+            viewer,
+            &[id],
+            StatusOptions::default(),
+        )
+        .await?;
     }
     if p.resolve && is_url {
         if offset == 0 {
@@ -167,9 +172,14 @@ async fn search(
                     }
                 }
                 Some(LocalUrl::Status(id)) if wants("statuses") => {
-                    statuses_out =
-                        hydrate::statuses(h.conn(), cfg, viewer, &[id], StatusOptions::default())
-                            .await?;
+                    statuses_out = hydrate::statuses(
+                        h.conn(),
+                        &state.render(),
+                        viewer,
+                        &[id],
+                        StatusOptions::default(),
+                    )
+                    .await?;
                 }
                 _ => {}
             }
@@ -206,10 +216,13 @@ async fn search(
             }
         }
     }
-    Ok(Json(json!({
-        "accounts": accounts_out,
-        "statuses": statuses_out,
-        "hashtags": hashtags_out,
-        "collections": [],
-    })))
+    Ok(RawJson::object(&[
+        ("accounts", RawJson::of(&accounts_out).as_str()),
+        (
+            "statuses",
+            RawJson::array(statuses_out.iter().map(|s| &s.json)).as_str(),
+        ),
+        ("hashtags", RawJson::of(&hashtags_out).as_str()),
+        ("collections", "[]"),
+    ]))
 }

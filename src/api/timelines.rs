@@ -6,12 +6,12 @@ use axum::routing::get;
 use serde::Deserialize;
 
 use crate::api::auth::Auth;
-use crate::api::entities::Status;
+
 use crate::api::pagination::{PageParams, Paged};
 use crate::api::params::{Params, flex};
 use crate::db::timelines::{self, PublicFilter, TagFilter};
 use crate::error::AppResult;
-use crate::service::hydrate::{self, StatusOptions};
+use crate::service::hydrate::{self, RenderedStatus, StatusOptions};
 use crate::state::AppState;
 use crate::time::now_ms;
 
@@ -35,14 +35,14 @@ async fn home(
     auth: Auth,
     OriginalUri(uri): OriginalUri,
     Params(p): Params<PageParams>,
-) -> AppResult<Paged<Status>> {
+) -> AppResult<Paged<RenderedStatus>> {
     let viewer = auth.user(&["read:statuses"])?.account.id;
     let page = p.page(DEFAULT_LIMIT, MAX_LIMIT)?;
     let mut h = state.db.read().await?;
     let ids = timelines::home(h.conn(), viewer, now_ms(), &page).await?;
     let statuses = hydrate::statuses(
         h.conn(),
-        &state.config,
+        &state.render(),
         Some(viewer),
         &ids,
         StatusOptions::default(),
@@ -94,7 +94,7 @@ async fn public(
     auth: Auth,
     OriginalUri(uri): OriginalUri,
     Params(p): Params<PublicParams>,
-) -> AppResult<Paged<Status>> {
+) -> AppResult<Paged<RenderedStatus>> {
     let viewer = auth.viewer_id(&["read:statuses"])?;
     let page = p.page.page(DEFAULT_LIMIT, MAX_LIMIT)?;
     let Some(filter) = p.filter(viewer) else {
@@ -104,7 +104,7 @@ async fn public(
     let ids = timelines::public(h.conn(), &filter, &page).await?;
     let statuses = hydrate::statuses(
         h.conn(),
-        &state.config,
+        &state.render(),
         viewer,
         &ids,
         StatusOptions::default(),
@@ -127,7 +127,7 @@ async fn tag(
     Path(hashtag): Path<String>,
     OriginalUri(uri): OriginalUri,
     Params(p): Params<PublicParams>,
-) -> AppResult<Paged<Status>> {
+) -> AppResult<Paged<RenderedStatus>> {
     let viewer = auth.viewer_id(&["read:statuses"])?;
     let page = p.page.page(DEFAULT_LIMIT, MAX_LIMIT)?;
     let Some(filter) = p.filter(viewer) else {
@@ -172,7 +172,7 @@ async fn tag(
     let ids = timelines::tag(h.conn(), &tags, &filter, &page).await?;
     let statuses = hydrate::statuses(
         h.conn(),
-        &state.config,
+        &state.render(),
         viewer,
         &ids,
         StatusOptions::default(),

@@ -1,8 +1,10 @@
-//! The batched loads behind `service::hydrate`: everything needed to render a page of
-//! statuses in four queries, whatever the page size — the statuses with the originals of
-//! boosts and their applications, mentions and hashtags together, the accounts, and the
-//! viewer's relation to all of it. Each query is a round trip (PostgreSQL) or a hand-off to a
-//! connection thread (SQLite), so the count matters more than the size.
+//! The batched loads behind `service::hydrate`: a page of statuses costs two queries when
+//! their renderings are cached — the statuses' version keys (with the originals of boosts and
+//! the authors' versions) and the viewer's relation to all of it — and at most three more
+//! for what the cache misses: the statuses with their applications, mentions and hashtags
+//! together, and the accounts. Each query is a round trip (PostgreSQL) or a hand-off to a
+//! connection thread (SQLite), so the count matters more than the size. Id lists are padded
+//! to a few fixed lengths ([`super::padded`]) so that prepared statements are reused.
 
 use std::collections::HashSet;
 use std::sync::LazyLock;
@@ -10,7 +12,7 @@ use std::sync::LazyLock;
 use sqlx::FromRow;
 
 use super::statuses::{DISPLAY_COLUMNS, Status};
-use super::{Conn, placeholders};
+use super::{Conn, padded, placeholders};
 use crate::with_conn;
 
 /// A status row (display columns only: `text` is empty) with the name and website of the
@@ -32,9 +34,66 @@ fn qualified(columns: &str, alias: &str) -> String {
         .join(", ")
 }
 
-/// The statuses `ids` and, for boosts among them, the boosted originals (which may or may
-/// not be in `ids`), in no particular order, each with its application.
-pub async fn statuses_with_originals(
+/// What decides whether a status's cached rendering is current, and who may see it: the
+/// status's visibility facts and version columns, and its author's. One row per status; the
+/// originals of boosts among `ids` are included (they may or may not be in `ids`).
+///
+/// The render cache (`service::hydrate::cache`) relies on this: every change to what a
+/// `Status` or `Account` entity shows either bumps `updated_at` or changes one of the counters
+/// selected here.
+#[derive(Debug, Clone, FromRow)]
+pub struct StatusKey {
+    pub id: i64,
+    pub account_id: i64,
+    pub reblog_of_id: Option<i64>,
+    pub in_reply_to_account_id: Option<i64>,
+    pub visibility: String,
+    pub conversation_id: Option<i64>,
+    pub updated_at: i64,
+    pub edited_at: Option<i64>,
+    pub replies_count: i64,
+    pub reblogs_count: i64,
+    pub favourites_count: i64,
+    pub author_updated_at: i64,
+    pub author_statuses_count: i64,
+    pub author_followers_count: i64,
+    pub author_following_count: i64,
+    pub author_last_status_at: Option<i64>,
+    pub author_suspended_at: Option<i64>,
+}
+
+/// The [`StatusKey`]s of `ids` and of the originals of the boosts among them, in no
+/// particular order; unknown ids are absent.
+pub async fn status_keys(c: Conn<'_>, ids: &[i64]) -> Result<Vec<StatusKey>, sqlx::Error> {
+    const COLUMNS: &str = "s.id, s.account_id, s.reblog_of_id, s.in_reply_to_account_id, s.visibility, \
+         s.conversation_id, s.updated_at, s.edited_at, s.replies_count, s.reblogs_count, s.favourites_count, \
+         a.updated_at AS author_updated_at, a.statuses_count AS author_statuses_count, \
+         a.followers_count AS author_followers_count, a.following_count AS author_following_count, \
+         a.last_status_at AS author_last_status_at, a.suspended_at AS author_suspended_at";
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = padded(ids);
+    let list = placeholders(1, ids.len());
+    let sql = format!(
+        "SELECT {COLUMNS} FROM statuses s JOIN accounts a ON a.id = s.account_id WHERE s.id IN ({list}) \
+         UNION ALL \
+         SELECT {COLUMNS} FROM statuses s JOIN accounts a ON a.id = s.account_id \
+         WHERE s.id IN (SELECT b.reblog_of_id FROM statuses b WHERE b.id IN ({list}) \
+                        AND b.reblog_of_id IS NOT NULL) \
+           AND s.id NOT IN ({list})"
+    );
+    with_conn!(c, |c| {
+        let mut q = sqlx::query_as::<_, StatusKey>(sqlx::AssertSqlSafe(sql.as_str()));
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(c).await
+    })
+}
+
+/// The statuses `ids` (display columns), each with its application, in no particular order.
+pub async fn statuses_with_apps(
     c: Conn<'_>,
     ids: &[i64],
 ) -> Result<Vec<StatusWithApp>, sqlx::Error> {
@@ -47,20 +106,16 @@ pub async fn statuses_with_originals(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    let ids = padded(ids);
     let list = placeholders(1, ids.len());
     let cols = COLUMNS.as_str();
     let sql = format!(
         "SELECT {cols} FROM statuses s LEFT JOIN oauth_applications ap ON ap.id = s.application_id \
-         WHERE s.id IN ({list}) \
-         UNION ALL \
-         SELECT {cols} FROM statuses s LEFT JOIN oauth_applications ap ON ap.id = s.application_id \
-         WHERE s.id IN (SELECT b.reblog_of_id FROM statuses b WHERE b.id IN ({list}) \
-                        AND b.reblog_of_id IS NOT NULL) \
-           AND s.id NOT IN ({list})"
+         WHERE s.id IN ({list})"
     );
     with_conn!(c, |c| {
         let mut q = sqlx::query_as::<_, StatusWithApp>(sqlx::AssertSqlSafe(sql.as_str()));
-        for id in ids {
+        for id in &ids {
             q = q.bind(*id);
         }
         q.fetch_all(c).await
@@ -91,6 +146,7 @@ pub async fn mentions_and_tags(
     if status_ids.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
+    let status_ids = padded(status_ids);
     let list = placeholders(1, status_ids.len());
     let sql = format!(
         "SELECT CAST(0 AS BIGINT) AS kind, m.id AS ord, m.status_id, m.account_id, \
@@ -104,7 +160,7 @@ pub async fn mentions_and_tags(
     type Row = (i64, i64, i64, i64, Option<String>);
     let rows: Vec<Row> = with_conn!(c, |c| {
         let mut q = sqlx::query_as::<_, Row>(sqlx::AssertSqlSafe(sql.as_str()));
-        for id in status_ids {
+        for id in &status_ids {
             q = q.bind(*id);
         }
         q.fetch_all(c).await

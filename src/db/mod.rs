@@ -308,6 +308,25 @@ pub fn placeholders(start: usize, n: usize) -> String {
     s
 }
 
+/// `ids` padded (by repeating the first) to one of a few lengths — powers of two up to 8,
+/// then multiples of 8 — so that queries with `IN (…)` lists of varying length share a
+/// handful of prepared statements instead of preparing one per length. Repeating a value in
+/// an `IN` list changes nothing.
+pub fn padded(ids: &[i64]) -> Vec<i64> {
+    let n = ids.len();
+    let target = if n <= 8 {
+        n.next_power_of_two()
+    } else {
+        n.div_ceil(8) * 8
+    };
+    let mut out = Vec::with_capacity(target);
+    out.extend_from_slice(ids);
+    if let Some(first) = ids.first() {
+        out.resize(target, *first);
+    }
+    out
+}
+
 /// Whether the error is a unique-constraint violation (on either backend).
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     e.as_database_error()
@@ -316,12 +335,22 @@ pub fn is_unique_violation(e: &sqlx::Error) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::placeholders;
+    use super::{padded, placeholders};
 
     #[test]
     fn placeholder_lists() {
         assert_eq!(placeholders(1, 3), "$1,$2,$3");
         assert_eq!(placeholders(4, 1), "$4");
         assert_eq!(placeholders(1, 0), "");
+    }
+
+    #[test]
+    fn padded_lists_take_few_lengths() {
+        assert_eq!(padded(&[]), Vec::<i64>::new());
+        assert_eq!(padded(&[7]), vec![7]);
+        assert_eq!(padded(&[7, 8, 9]), vec![7, 8, 9, 7]);
+        assert_eq!(padded(&[1; 9]).len(), 16);
+        assert_eq!(padded(&[1; 40]).len(), 40);
+        assert_eq!(padded(&[1; 41]).len(), 48);
     }
 }

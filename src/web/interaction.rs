@@ -20,7 +20,7 @@ use crate::db::accounts::Account;
 use crate::db::follows::{self, Edge, FollowOptions};
 use crate::error::AppError;
 use crate::service::follows::{FollowOutcome, follow};
-use crate::service::hydrate::{self, StatusOptions};
+use crate::service::hydrate;
 use crate::service::locate::{Located, locate};
 use crate::state::AppState;
 
@@ -87,21 +87,24 @@ async fn show(
     match locate(&state, &uri).await? {
         Some(Located::Account(a)) => Ok(account_page(&state, &viewer, &a).await?),
         Some(Located::Status(s)) => {
-            let mut h = state.db.read().await?;
-            let shown = hydrate::statuses(
-                h.conn(),
-                &state.config,
-                Some(viewer.account.id),
-                &[s.id],
-                StatusOptions::default(),
-            )
-            .await?;
-            let Some(status) = shown.into_iter().next() else {
+            let (shown, author) = {
+                let mut h = state.db.read().await?;
+                let shown =
+                    hydrate::visible_status(h.conn(), Some(viewer.account.id), s.id).await?;
+                let author = crate::db::accounts::get(h.conn(), s.account_id).await?;
+                (shown, author)
+            };
+            let (Some(status), Some(author)) = (shown, author) else {
                 return Ok(not_found(&state));
             };
-            let link = web_link(status.url.as_deref())
-                .or_else(|| web_link(Some(&status.uri)))
-                .unwrap_or_default();
+            let link = if author.is_local() {
+                Some(format!(
+                    "{}/@{}/{}",
+                    state.config.url, author.username, status.id
+                ))
+            } else {
+                web_link(status.url.as_deref()).or_else(|| web_link(Some(&status.uri)))
+            };
             Ok(pages::message_with_link(
                 &state.config,
                 StatusCode::OK,
@@ -109,9 +112,9 @@ async fn show(
                 format!(
                     "A post by @{}. It is now available to your apps: search for its address \
                      to reply, boost or favourite it.",
-                    status.account.acct
+                    author.acct()
                 ),
-                (link, "Open the post".into()),
+                (link.unwrap_or_default(), "Open the post".into()),
             ))
         }
         None => Ok(not_found(&state)),

@@ -1019,3 +1019,183 @@ async fn timeline_queries_use_their_indexes() {
     })
     .await;
 }
+
+/// Statuses are written from cached renderings; every change a reader should see must show
+/// on the next read: counters, edits, profile changes, the author's own counters, and the
+/// per-reader flags, on the status and inside a boost.
+#[tokio::test]
+async fn cached_renderings_follow_every_change() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        let carol = app.user("carol").await;
+        let v = json(
+            app.post_json(
+                "/api/v1/statuses",
+                Some(&alice.token),
+                &serde_json::json!({"status": "first"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let id = v["id"].as_str().unwrap().to_owned();
+        json(
+            app.post_empty(
+                &format!("/api/v1/accounts/{}/follow", alice.account_id),
+                Some(&bob.token),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        json(
+            app.post_empty(
+                &format!("/api/v1/accounts/{}/follow", carol.account_id),
+                Some(&bob.token),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let status = |v: &serde_json::Value, id: &str| {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .find(|s| s["id"] == id)
+                .cloned()
+                .unwrap_or_else(|| panic!("{id} not in {v}"))
+        };
+        let home = |token: String| {
+            let app = &app;
+            async move { get_ok(app, "/api/v1/timelines/home", Some(&token)).await }
+        };
+        let s = status(&home(bob.token.clone()).await, &id);
+        assert_eq!(s["favourites_count"], 0);
+        assert_eq!(s["favourited"], false);
+        assert_eq!(s["account"]["statuses_count"], 1);
+
+        // Someone else's favourite: the count changes, the reader's flag does not.
+        app.post_empty(
+            &format!("/api/v1/statuses/{id}/favourite"),
+            Some(&carol.token),
+        )
+        .await;
+        let s = status(&home(bob.token.clone()).await, &id);
+        assert_eq!(s["favourites_count"], 1);
+        assert_eq!(s["favourited"], false);
+        // The reader's own favourite.
+        app.post_empty(
+            &format!("/api/v1/statuses/{id}/favourite"),
+            Some(&bob.token),
+        )
+        .await;
+        let s = status(&home(bob.token.clone()).await, &id);
+        assert_eq!(s["favourites_count"], 2);
+        assert_eq!(s["favourited"], true);
+        // Another reader sees the same counts and their own flag.
+        let s = status(&home(alice.token.clone()).await, &id);
+        assert_eq!(s["favourites_count"], 2);
+        assert_eq!(s["favourited"], false);
+
+        // An edit.
+        let edited = app
+            .req(reqwest::Method::PUT, &format!("/api/v1/statuses/{id}"))
+            .bearer_auth(&alice.token)
+            .json(&serde_json::json!({"status": "first, edited"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(edited.status(), StatusCode::OK);
+        let s = status(&home(bob.token.clone()).await, &id);
+        assert_eq!(s["content"], "<p>first, edited</p>");
+        assert!(s["edited_at"].is_string());
+
+        // A profile change and the author's counters.
+        let patched = app
+            .req(
+                reqwest::Method::PATCH,
+                "/api/v1/accounts/update_credentials",
+            )
+            .bearer_auth(&alice.token)
+            .json(&serde_json::json!({"display_name": "Alice A."}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(patched.status(), StatusCode::OK);
+        app.post_json(
+            "/api/v1/statuses",
+            Some(&alice.token),
+            &serde_json::json!({"status": "second"}),
+        )
+        .await;
+        app.run_jobs().await;
+        let s = status(&home(bob.token.clone()).await, &id);
+        assert_eq!(s["account"]["display_name"], "Alice A.");
+        assert_eq!(s["account"]["statuses_count"], 2);
+
+        // Inside a boost (read by someone who follows only the booster, so the boost is not
+        // folded into the original already in the feed): the original's counts, and the
+        // reader's flags on both levels.
+        let dave = app.user("dave").await;
+        app.post_empty(
+            &format!("/api/v1/accounts/{}/follow", carol.account_id),
+            Some(&dave.token),
+        )
+        .await;
+        app.post_empty(
+            &format!("/api/v1/statuses/{id}/favourite"),
+            Some(&dave.token),
+        )
+        .await;
+        let boost = json(
+            app.post_empty(&format!("/api/v1/statuses/{id}/reblog"), Some(&carol.token))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        app.run_jobs().await;
+        let boost_id = boost["id"].as_str().unwrap();
+        let b = status(&home(dave.token.clone()).await, boost_id);
+        assert_eq!(b["reblog"]["id"], id.as_str());
+        assert_eq!(b["reblog"]["reblogs_count"], 1);
+        assert_eq!(b["reblog"]["favourites_count"], 3);
+        assert_eq!(b["reblog"]["favourited"], true);
+        assert_eq!(b["favourited"], true);
+        assert_eq!(b["account"]["username"], "carol");
+        assert_eq!(b["reblog"]["account"]["display_name"], "Alice A.");
+        // Both levels are complete `Status` objects.
+        let keys = |v: &serde_json::Value| {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.retain(|k| k != "pinned");
+            k.sort();
+            k
+        };
+        assert_eq!(keys(&b), keys(&b["reblog"]));
+        assert_eq!(keys(&b), keys(&s));
+
+        // A deleted status disappears at once.
+        let deleted = app
+            .req(reqwest::Method::DELETE, &format!("/api/v1/statuses/{id}"))
+            .bearer_auth(&alice.token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(deleted.status(), StatusCode::OK);
+        error(
+            app.get(&format!("/api/v1/statuses/{id}"), Some(&bob.token))
+                .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        let home_now = home(bob.token.clone()).await;
+        assert!(
+            home_now
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|s| s["id"] != id.as_str() && s["reblog"]["id"] != id.as_str())
+        );
+    })
+    .await;
+}

@@ -5,13 +5,13 @@ use serde::Deserialize;
 
 use super::visible_account;
 use crate::api::auth::Auth;
-use crate::api::entities::Status;
+
 use crate::api::pagination::{PageParams, Paged};
 use crate::api::params::{Params, flex};
 use crate::db::follows::{self, Relation};
 use crate::db::timelines::{self, AccountStatusFilter};
 use crate::error::AppResult;
-use crate::service::hydrate::{self, StatusOptions};
+use crate::service::hydrate::{self, RenderedStatus, StatusOptions};
 use crate::state::AppState;
 use crate::time::now_ms;
 
@@ -41,7 +41,7 @@ pub async fn index(
     Path(id): Path<String>,
     OriginalUri(uri): OriginalUri,
     Params(f): Params<Filters>,
-) -> AppResult<Paged<Status>> {
+) -> AppResult<Paged<RenderedStatus>> {
     let viewer = auth.viewer_id(&["read:statuses"])?;
     let page = f.page.page(20, 40)?;
     let mut h = state.db.read().await?;
@@ -75,7 +75,7 @@ pub async fn index(
             .await?;
     let items = hydrate::statuses(
         h.conn(),
-        &state.config,
+        &state.render(),
         viewer,
         &ids,
         StatusOptions::default(),

@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 
 use super::{FilterParams, carries_status, statuses_by_id};
 use crate::api::auth::Auth;
-use crate::api::entities::{Account, Status};
+use crate::api::entities::Account;
 use crate::api::pagination::{PageParams, link_header};
 use crate::api::params::{Params, flex};
 use crate::db::notifications::{self as repo, GROUPABLE_TYPES, NotificationFilter};
@@ -22,6 +22,7 @@ use crate::db::timelines::Page;
 use crate::db::{Conn, markers};
 use crate::error::{AppError, AppResult};
 use crate::service::hydrate;
+use crate::service::hydrate::RawJson;
 use crate::state::AppState;
 use crate::time::{now_ms, rfc3339};
 
@@ -112,10 +113,18 @@ pub struct GroupedResults {
     /// Accounts rendered partially (`expand_accounts=partial_avatars` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub partial_accounts: Option<Vec<PartialAccount>>,
-    /// Statuses referenced by the groups.
-    pub statuses: Vec<Status>,
+    /// Statuses referenced by the groups, pre-rendered; written in by [`GroupedResults::json`].
+    #[serde(skip)]
+    pub statuses: Vec<RawJson>,
     /// The groups, newest first.
     pub notification_groups: Vec<NotificationGroup>,
+}
+
+impl GroupedResults {
+    /// The `GroupedNotificationsResults` entity as JSON.
+    pub fn json(&self) -> RawJson {
+        RawJson::of(self).with_field("statuses", RawJson::array(&self.statuses).as_str())
+    }
 }
 
 /// Query parameters of `GET /api/v2/notifications`.
@@ -223,7 +232,7 @@ async fn build(
         .into_iter()
         .map(|s| (s.group_key.clone(), s))
         .collect();
-    let statuses = statuses_by_id(c.re(), &state.config, viewer, reps).await?;
+    let statuses = statuses_by_id(c.re(), &state.render(), viewer, reps).await?;
 
     let mut groups = Vec::new();
     let mut status_order = Vec::new();
@@ -310,7 +319,7 @@ async fn build(
         }),
         statuses: status_order
             .iter()
-            .filter_map(|id| statuses.get(id).cloned())
+            .filter_map(|id| statuses.get(id).map(|s| s.json.clone()))
             .collect(),
         notification_groups: out_groups,
     })
@@ -322,7 +331,7 @@ async fn index(
     auth: Auth,
     OriginalUri(uri): OriginalUri,
     Params(p): Params<ListParams>,
-) -> AppResult<(HeaderMap, Json<GroupedResults>)> {
+) -> AppResult<(HeaderMap, RawJson)> {
     let viewer = auth.user(&["read:notifications"])?.account.id;
     let page = p.page.page(40, 80)?;
     let grouped = grouped_types(&p.grouped_types);
@@ -345,12 +354,13 @@ async fn index(
     let (Some(first), Some(last)) = (reps.first().map(|n| n.id), reps.last().map(|n| n.id)) else {
         return Ok((
             headers,
-            Json(GroupedResults {
+            GroupedResults {
                 accounts: Vec::new(),
                 partial_accounts: partial_avatars.then(Vec::new),
                 statuses: Vec::new(),
                 notification_groups: Vec::new(),
-            }),
+            }
+            .json(),
         ));
     };
     // The id range the page covers; the last page of a walk extends to its far bound.
@@ -378,7 +388,7 @@ async fn index(
     {
         headers.insert(header::LINK, v);
     }
-    Ok((headers, Json(results)))
+    Ok((headers, results.json()))
 }
 
 /// The newest visible notification of a group key (`ungrouped-<id>` included).
@@ -401,7 +411,7 @@ async fn show(
     State(state): State<AppState>,
     auth: Auth,
     Path(key): Path<String>,
-) -> AppResult<Json<GroupedResults>> {
+) -> AppResult<RawJson> {
     let viewer = auth.user(&["read:notifications"])?.account.id;
     let mut h = state.db.read().await?;
     let head = group_head(h.conn(), viewer, &key)
@@ -422,7 +432,7 @@ async fn show(
     if results.notification_groups.is_empty() {
         return Err(AppError::NotFound);
     }
-    Ok(Json(results))
+    Ok(results.json())
 }
 
 /// `GET /api/v2/notifications/:group_key/accounts`: everyone in the group, newest first.

@@ -2,8 +2,8 @@
 //! answer with the status as the viewer now sees it, and the `favourited_by` /
 //! `reblogged_by` account lists.
 
+use axum::Extension;
 use axum::extract::{OriginalUri, Path, State};
-use axum::{Extension, Json};
 use serde::Deserialize;
 
 use super::render;
@@ -14,12 +14,12 @@ use crate::api::params::{Params, flex};
 use crate::api::{ClientIp, ratelimit};
 use crate::db::statuses::interactions as repo;
 use crate::error::{AppError, AppResult};
-use crate::service::hydrate;
+use crate::service::hydrate::{self, RawJson};
 use crate::service::statuses::interactions;
 use crate::state::AppState;
 use crate::time::now_ms;
 
-type StatusJson = AppResult<Json<entities::Status>>;
+type StatusJson = AppResult<RawJson>;
 
 /// `POST /api/v1/statuses/:id/favourite`.
 pub async fn favourite(

@@ -6,12 +6,12 @@ use axum::extract::{OriginalUri, State};
 use axum::http::Uri;
 
 use crate::api::auth::Auth;
-use crate::api::entities;
+
 use crate::api::pagination::{PageParams, Paged};
 use crate::api::params::Params;
 use crate::db::statuses::interactions as repo;
 use crate::error::AppResult;
-use crate::service::hydrate::{self, StatusOptions};
+use crate::service::hydrate::{self, RenderedStatus, StatusOptions};
 use crate::state::AppState;
 
 /// Which list to read.
@@ -27,7 +27,7 @@ async fn list(
     uri: &Uri,
     p: &PageParams,
     which: List,
-) -> AppResult<Paged<entities::Status>> {
+) -> AppResult<Paged<RenderedStatus>> {
     let scope = match which {
         List::Favourites => "read:favourites",
         List::Bookmarks => "read:bookmarks",
@@ -45,7 +45,7 @@ async fn list(
     // but the cursors still cover them so pagination continues past.
     let items = hydrate::statuses(
         h.conn(),
-        &state.config,
+        &state.render(),
         Some(viewer),
         &status_ids,
         StatusOptions::default(),
@@ -60,7 +60,7 @@ pub async fn favourites(
     auth: Auth,
     OriginalUri(uri): OriginalUri,
     Params(p): Params<PageParams>,
-) -> AppResult<Paged<entities::Status>> {
+) -> AppResult<Paged<RenderedStatus>> {
     list(&state, &auth, &uri, &p, List::Favourites).await
 }
 
@@ -70,6 +70,6 @@ pub async fn bookmarks(
     auth: Auth,
     OriginalUri(uri): OriginalUri,
     Params(p): Params<PageParams>,
-) -> AppResult<Paged<entities::Status>> {
+) -> AppResult<Paged<RenderedStatus>> {
     list(&state, &auth, &uri, &p, List::Bookmarks).await
 }

@@ -6,14 +6,13 @@ mod actions;
 mod collections;
 mod posting;
 
-use axum::Json;
 use axum::Router;
 use axum::routing::{get, post};
 use serde::Serialize;
 
-use crate::api::entities::{self, Account, CustomEmoji};
+use crate::api::entities::{Account, CustomEmoji};
 use crate::error::{AppError, AppResult};
-use crate::service::hydrate::{self, StatusOptions};
+use crate::service::hydrate::{self, RawJson, RenderedStatus, StatusOptions};
 use crate::state::AppState;
 
 /// Routes of this module.
@@ -61,22 +60,18 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// The `Status` entity of `id` for `viewer`; 404 when absent or not visible to them.
-async fn render(
-    state: &AppState,
-    viewer: Option<i64>,
-    id: i64,
-) -> AppResult<Json<entities::Status>> {
+async fn render(state: &AppState, viewer: Option<i64>, id: i64) -> AppResult<RawJson> {
     let mut h = state.db.read().await?;
     hydrate::statuses(
         h.conn(),
-        &state.config,
+        &state.render(),
         viewer,
         &[id],
         StatusOptions::default(),
     )
     .await?
     .pop()
-    .map(Json)
+    .map(|s| s.json)
     .ok_or(AppError::NotFound)
 }
 
@@ -101,8 +96,10 @@ pub struct StatusSource {
 }
 
 /// `Context`: the statuses around one status.
-#[derive(Debug, Clone, Serialize)]
-pub struct Context {
-    pub ancestors: Vec<entities::Status>,
-    pub descendants: Vec<entities::Status>,
+pub fn context_json(ancestors: &[RenderedStatus], descendants: &[RenderedStatus]) -> RawJson {
+    let list = |l: &[RenderedStatus]| RawJson::array(l.iter().map(|s| &s.json));
+    RawJson::object(&[
+        ("ancestors", list(ancestors).as_str()),
+        ("descendants", list(descendants).as_str()),
+    ])
 }

@@ -7,15 +7,14 @@ use axum::{Extension, Json};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Context, StatusEdit, StatusSource, render};
+use super::{StatusEdit, StatusSource, context_json, render};
 use crate::api::auth::Auth;
-use crate::api::entities;
 use crate::api::pagination::path_id;
 use crate::api::params::{Params, flex};
 use crate::api::{ClientIp, ratelimit};
 use crate::db::{accounts, statuses};
 use crate::error::{AppError, AppResult};
-use crate::service::hydrate::{self, StatusOptions};
+use crate::service::hydrate::{self, RawJson, StatusOptions};
 use crate::service::statuses::create::{self, NewStatus};
 use crate::service::statuses::edit::{self, EditStatus};
 use crate::service::statuses::thread::{self, Limits};
@@ -115,7 +114,7 @@ pub async fn index(
     State(state): State<AppState>,
     auth: Auth,
     Params(p): Params<IdsParams>,
-) -> AppResult<Json<Vec<entities::Status>>> {
+) -> AppResult<RawJson> {
     let viewer = auth.viewer_id(&["read:statuses"])?;
     let mut raw: Vec<&str> = p.id.iter().map(|s| s.trim()).collect();
     raw.sort_unstable();
@@ -134,13 +133,13 @@ pub async fn index(
     let mut h = state.db.read().await?;
     let list = hydrate::statuses(
         h.conn(),
-        &state.config,
+        &state.render(),
         viewer,
         &ids,
         StatusOptions::default(),
     )
     .await?;
-    Ok(Json(list))
+    Ok(RawJson::array(list.iter().map(|s| &s.json)))
 }
 
 /// `GET /api/v1/statuses/:id`.
@@ -148,7 +147,7 @@ pub async fn show(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-) -> AppResult<Json<entities::Status>> {
+) -> AppResult<RawJson> {
     let viewer = auth.viewer_id(&["read:statuses"])?;
     render(&state, viewer, path_id(&id)?).await
 }
@@ -176,7 +175,7 @@ pub async fn update(
     auth: Auth,
     Path(id): Path<String>,
     Params(p): Params<EditParams>,
-) -> AppResult<Json<entities::Status>> {
+) -> AppResult<RawJson> {
     let user = auth.user(&["write:statuses"])?;
     let id = path_id(&id)?;
     let e = EditStatus {
@@ -202,8 +201,7 @@ pub async fn destroy(
     let user = auth.user(&["write:statuses"])?;
     let id = path_id(&id)?;
     ratelimit::check_delete(&state, ip, user.account.id)?;
-    let entity = delete::delete(&state, &user.account, id).await?;
-    let mut v = serde_json::to_value(entity).map_err(|e| AppError::Internal(e.into()))?;
+    let mut v = delete::delete(&state, &user.account, id).await?;
     if let Some(obj) = v.as_object_mut() {
         obj.remove("content");
     }
@@ -215,22 +213,19 @@ pub async fn context(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-) -> AppResult<Json<Context>> {
+) -> AppResult<RawJson> {
     let viewer = auth.viewer_id(&["read:statuses"])?;
     let id = path_id(&id)?;
     let mut h = state.db.read().await?;
     let (ancestors, descendants) = thread::context(
         h.conn(),
-        &state.config,
+        &state.render(),
         viewer,
         id,
         Limits::for_viewer(viewer.is_some()),
     )
     .await?;
-    Ok(Json(Context {
-        ancestors,
-        descendants,
-    }))
+    Ok(context_json(&ancestors, &descendants))
 }
 
 /// `GET /api/v1/statuses/:id/history`: every version, oldest first, the current one last; a

@@ -1,7 +1,8 @@
 //! `DELETE /api/v1/statuses/:id`: removes one's own status (or boost) and answers with it,
 //! including its source `text`, for "delete and redraft".
 
-use crate::api::entities;
+use serde_json::Value;
+
 use crate::db::accounts::{self, Account, Counter};
 use crate::db::notifications;
 use crate::db::statuses::{self, StatusCounter};
@@ -14,9 +15,9 @@ use crate::state::AppState;
 use super::{counts_as_reply, counts_for_author};
 
 /// Deletes `account`'s status `id` (someone else's is a 404) and returns it as it was, with
-/// `text` set and the author's `statuses_count` already decremented. Boosts of it go too, and
-/// the boosters' counters are kept right.
-pub async fn delete(state: &AppState, account: &Account, id: i64) -> AppResult<entities::Status> {
+/// `text` set and the author's `statuses_count` already decremented (the `Status` entity as
+/// JSON). Boosts of it go too, and the boosters' counters are kept right.
+pub async fn delete(state: &AppState, account: &Account, id: i64) -> AppResult<Value> {
     let mut tx = state.db.begin().await?;
     // Locked first: a boost committed between the boosters' count below and the DELETE would
     // be removed by the cascade without its booster's counter being decremented.
@@ -25,9 +26,9 @@ pub async fn delete(state: &AppState, account: &Account, id: i64) -> AppResult<e
         .await?
         .filter(|s| s.account_id == account.id)
         .ok_or(AppError::NotFound)?;
-    let mut entity = match hydrate::statuses(
+    let rendered = match hydrate::statuses(
         tx.conn(),
-        &state.config,
+        &state.render(),
         Some(account.id),
         &[id],
         StatusOptions::default(),
@@ -38,27 +39,28 @@ pub async fn delete(state: &AppState, account: &Account, id: i64) -> AppResult<e
         Some(e) => e,
         // One's own boost of a status one may no longer see (its author blocked us): still
         // deletable, answered without the boosted status.
-        None => {
-            let mut e = hydrate::statuses(
-                tx.conn(),
-                &state.config,
-                Some(account.id),
-                &[id],
-                StatusOptions {
-                    check_visibility: false,
-                },
-            )
-            .await?
-            .pop()
-            .ok_or(AppError::NotFound)?;
-            e.reblog = None;
-            e
-        }
+        None => hydrate::statuses(
+            tx.conn(),
+            &state.render(),
+            Some(account.id),
+            &[id],
+            StatusOptions {
+                check_visibility: false,
+                without_reblogs: true,
+            },
+        )
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound)?,
     };
-    entity.text = Some(s.text.clone());
+    let mut entity: Value =
+        serde_json::from_str(rendered.json.as_str()).map_err(|e| AppError::Internal(e.into()))?;
+    entity["text"] = Value::String(s.text.clone());
     if counts_for_author(&s.visibility) {
         accounts::bump(tx.conn(), account.id, Counter::Statuses, -1).await?;
-        entity.account.statuses_count = (entity.account.statuses_count - 1).max(0);
+        if let Some(n) = entity["account"]["statuses_count"].as_i64() {
+            entity["account"]["statuses_count"] = Value::from((n - 1).max(0));
+        }
     }
     if let Some(parent) = s.in_reply_to_id
         && counts_as_reply(&s.visibility)

@@ -4,12 +4,10 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::api::entities;
-use crate::config::Config;
 use crate::db::follows::{self, Relation};
 use crate::db::{Conn, statuses};
 use crate::error::{AppError, AppResult};
-use crate::service::hydrate::{self, StatusOptions};
+use crate::service::hydrate::{self, Render, RenderedStatus, StatusOptions};
 use crate::time::now_ms;
 
 /// How much of a thread to load.
@@ -49,11 +47,11 @@ const MAX_TREE_ROWS: i64 = 20_000;
 /// The statuses around `id`: (ancestors, descendants). 404 when the viewer may not see it.
 pub async fn context(
     mut c: Conn<'_>,
-    cfg: &Config,
+    r: &Render<'_>,
     viewer: Option<i64>,
     id: i64,
     limits: Limits,
-) -> AppResult<(Vec<entities::Status>, Vec<entities::Status>)> {
+) -> AppResult<(Vec<RenderedStatus>, Vec<RenderedStatus>)> {
     let s = hydrate::visible_status(c.re(), viewer, id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -66,8 +64,8 @@ pub async fn context(
     let descendant_ids = depth_first(id, &edges, limits.descendants as usize);
 
     let opts = StatusOptions::default();
-    let ancestors = hydrate::statuses(c.re(), cfg, viewer, &ancestor_ids, opts).await?;
-    let descendants = hydrate::statuses(c.re(), cfg, viewer, &descendant_ids, opts).await?;
+    let ancestors = hydrate::statuses(c.re(), r, viewer, &ancestor_ids, opts).await?;
+    let descendants = hydrate::statuses(c.re(), r, viewer, &descendant_ids, opts).await?;
     let ancestors = without_hidden_authors(c.re(), viewer, ancestors).await?;
     let mut descendants = without_hidden_authors(c, viewer, descendants).await?;
     promote_self_replies(&mut descendants);
@@ -108,12 +106,12 @@ pub fn depth_first(root: i64, edges: &[(i64, i64)], limit: usize) -> Vec<i64> {
 async fn without_hidden_authors(
     mut c: Conn<'_>,
     viewer: Option<i64>,
-    list: Vec<entities::Status>,
-) -> Result<Vec<entities::Status>, sqlx::Error> {
+    list: Vec<RenderedStatus>,
+) -> Result<Vec<RenderedStatus>, sqlx::Error> {
     let Some(v) = viewer else { return Ok(list) };
     let authors: Vec<i64> = list
         .iter()
-        .filter_map(|s| s.account.id.parse::<i64>().ok())
+        .map(|s| s.account_id)
         .filter(|a| *a != v)
         .collect::<HashSet<_>>()
         .into_iter()
@@ -126,19 +124,14 @@ async fn without_hidden_authors(
     hidden.extend(follows::among(c, Relation::Muting, v, &authors, now).await?);
     Ok(list
         .into_iter()
-        .filter(|s| {
-            s.account
-                .id
-                .parse::<i64>()
-                .map_or(true, |a| !hidden.contains(&a))
-        })
+        .filter(|s| !hidden.contains(&s.account_id))
         .collect())
 }
 
 /// Moves replies that answer their own author (thread continuations) ahead of the others,
 /// keeping their relative order, as Mastodon does for descendants.
-pub fn promote_self_replies(list: &mut Vec<entities::Status>) {
-    let is_self = |s: &entities::Status| s.in_reply_to_account_id.as_deref() == Some(&s.account.id);
+pub fn promote_self_replies(list: &mut Vec<RenderedStatus>) {
+    let is_self = |s: &RenderedStatus| s.in_reply_to_account_id == Some(s.account_id);
     let Some(mut insert_at) = list.iter().position(|s| !is_self(s)) else {
         return;
     };

@@ -266,7 +266,9 @@ pub async fn attribute_to_app(app: &TestApp, status: i64) {
     exec(app, &sql, &[app_id]).await;
     exec(
         app,
-        "UPDATE statuses SET application_id = $1 WHERE id = $2",
+        // Like every change of what a status shows, this bumps `updated_at` (the render
+        // cache's version).
+        "UPDATE statuses SET application_id = $1, updated_at = updated_at + 1 WHERE id = $2",
         &[app_id, status],
     )
     .await;
