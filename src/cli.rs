@@ -178,7 +178,10 @@ async fn domains(config: Config, cmd: DomainsCommand) -> anyhow::Result<()> {
             let b = blocks::block(&db, &cache, new)
                 .await
                 .map_err(|e| anyhow::anyhow!("{domain}: {e}"))?;
-            println!("OK: {} is blocked ({})", b.domain, b.severity);
+            println!(
+                "OK: {} is blocked ({}); the server's workers apply it to the accounts it knows",
+                b.domain, b.severity
+            );
             Ok(())
         }
         DomainsCommand::Unblock { domain } => {

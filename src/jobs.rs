@@ -50,6 +50,18 @@ pub enum Job {
         /// The stored activity.
         id: i64,
     },
+    /// Apply a domain block to the accounts it governs, in steps
+    /// (`service::domain_blocks::enforce`).
+    ApplyDomainBlock {
+        /// The `domain_blocks` row.
+        block_id: i64,
+        /// Where the work is.
+        #[serde(default)]
+        phase: crate::service::domain_blocks::enforce::Phase,
+        /// The last account id handled.
+        #[serde(default)]
+        after: i64,
+    },
 }
 
 impl Job {
@@ -60,6 +72,7 @@ impl Job {
             Job::SendConfirmation { .. } => "send_confirmation",
             Job::Inbox { .. } => "inbox",
             Job::ExpandDelivery { .. } => "expand_delivery",
+            Job::ApplyDomainBlock { .. } => "apply_domain_block",
         }
     }
 }
@@ -78,8 +91,9 @@ impl AppState {
     }
 }
 
-/// Runs one job. Handlers must be idempotent: a job may run again after a crash.
-async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
+/// Runs one job; `Some` is the job's next step, which takes its place (long work done in
+/// bounded runs). Handlers must be idempotent: a job may run again after a crash.
+async fn run(state: &AppState, job: &Job) -> anyhow::Result<Option<Job>> {
     match job {
         Job::FanOut { status_id } => {
             let mut tx = state.db.begin().await?;
@@ -92,7 +106,7 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
             crate::service::statuses::notify_subscribers(&state.db, *status_id).await?;
         }
         Job::ExpandDelivery { activity_id } => {
-            crate::federation::outbox::expand(&state.db, *activity_id)
+            crate::federation::outbox::expand(state, *activity_id)
                 .await
                 .context("expanding deliveries")?;
             // The delivery workers listen on the same signal.
@@ -102,8 +116,16 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<()> {
             crate::service::mail::send_confirmation(state, *user_id).await?;
         }
         Job::Inbox { id } => crate::federation::inbox::process(state, *id).await?,
+        Job::ApplyDomainBlock {
+            block_id,
+            phase,
+            after,
+        } => {
+            return crate::service::domain_blocks::enforce::run(state, *block_id, *phase, *after)
+                .await;
+        }
     }
-    Ok(())
+    Ok(None)
 }
 
 /// Runs pending jobs until none is due; returns how many ran. Tests and the benchmark use
@@ -129,10 +151,10 @@ const BATCH: i64 = 4;
 const LEASE_MS: i64 = BATCH * JOB_DEADLINE.as_millis() as i64 + 30_000;
 
 /// Runs `job` to completion or fails it after `deadline`.
-async fn run_with_deadline(
+async fn run_with_deadline<T>(
     deadline: Duration,
-    job: impl std::future::Future<Output = anyhow::Result<()>>,
-) -> anyhow::Result<()> {
+    job: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
     tokio::time::timeout(deadline, job)
         .await
         .unwrap_or_else(|_| Err(anyhow::anyhow!("job exceeded its {deadline:?} deadline")))
@@ -153,7 +175,11 @@ async fn run_batch(state: &AppState) -> anyhow::Result<usize> {
         };
         let mut tx = state.db.begin().await?;
         match result {
-            Ok(()) => db::jobs::complete(tx.conn(), row.id).await?,
+            Ok(None) => db::jobs::complete(tx.conn(), row.id).await?,
+            Ok(Some(next)) => {
+                let payload = serde_json::to_string(&next).expect("jobs serialize");
+                db::jobs::reschedule(tx.conn(), row.id, next.kind(), &payload, now_ms()).await?;
+            }
             Err(e) if row.attempts >= row.max_attempts => {
                 tracing::error!(job_id = row.id, kind = %row.kind, error = %format!("{e:#}"), "job failed permanently");
                 db::jobs::complete(tx.conn(), row.id).await?;

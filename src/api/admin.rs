@@ -139,7 +139,8 @@ pub async fn show(
 }
 
 /// `POST /api/v1/admin/domain_blocks`: 422 (with the block) when the domain already has
-/// one, as Mastodon answers.
+/// one, or a parent domain has one at least as strict, as Mastodon answers. The block is in
+/// force at once; applying it to known accounts is a background job.
 pub async fn create(
     State(state): State<AppState>,
     auth: Auth,
@@ -150,13 +151,6 @@ pub async fn create(
         .domain
         .filter(|d| !d.trim().is_empty())
         .ok_or_else(|| AppError::unprocessable("Validation failed: Domain can't be blank"))?;
-    if let Some(existing) = blocks::find(&state.db, &domain).await.map_err(invalid)? {
-        let body = json!({
-            "error": "A domain block for this domain already exists",
-            "existing_domain_block": DomainBlockEntity::from(existing),
-        });
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
-    }
     let new = NewBlock {
         domain,
         severity: p.severity.unwrap_or_else(|| "silence".into()),
@@ -166,9 +160,20 @@ pub async fn create(
         public_comment: p.public_comment,
         obfuscate: p.obfuscate.unwrap_or(false),
     };
+    if let Some(existing) = blocks::conflicting(&state.db, &new)
+        .await
+        .map_err(invalid)?
+    {
+        let body = json!({
+            "error": "A domain block for this domain already exists",
+            "existing_domain_block": DomainBlockEntity::from(existing),
+        });
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response());
+    }
     let b = blocks::block(&state.db, &state.domain_blocks, new)
         .await
         .map_err(invalid)?;
+    state.wake_workers();
     Ok(Json(DomainBlockEntity::from(b)).into_response())
 }
 
@@ -193,6 +198,7 @@ pub async fn update(
     let b = blocks::block(&state.db, &state.domain_blocks, new)
         .await
         .map_err(invalid)?;
+    state.wake_workers();
     Ok(Json(b.into()))
 }
 

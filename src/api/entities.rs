@@ -76,6 +76,9 @@ pub struct Account {
     pub moved: Option<Box<Account>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub suspended: Option<bool>,
+    /// `true` for an account limited by a domain block (Mastodon's `limited`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub limited: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mute_expires_at: Option<Option<String>>,
 }

@@ -19,6 +19,7 @@ use crate::db::{Conn, accounts};
 use crate::error::{AppError, AppResult};
 use crate::federation::resolve::{self, Found};
 use crate::service::hydrate::{self, RawJson, StatusOptions};
+use crate::service::locate::{LocalUrl, parse_local_url};
 use crate::state::AppState;
 use crate::time::now_ms;
 
@@ -82,26 +83,6 @@ struct SearchParams {
     limit: Option<i64>,
     #[serde(default, deserialize_with = "flex::opt_i64")]
     offset: Option<i64>,
-}
-
-/// A local URL's account (`/@name`, `/users/name`) or status (`/@name/123`,
-/// `/users/name/statuses/123`).
-enum LocalUrl {
-    Account(String),
-    Status(i64),
-}
-
-fn parse_local_url(cfg: &Config, q: &str) -> Option<LocalUrl> {
-    let path = q.strip_prefix(cfg.url.as_str())?;
-    let path = path.split(['?', '#']).next()?.trim_end_matches('/');
-    let parts: Vec<&str> = path.split('/').skip(1).collect();
-    match parts.as_slice() {
-        [at] if at.starts_with('@') => Some(LocalUrl::Account(at[1..].to_owned())),
-        ["users", name] => Some(LocalUrl::Account((*name).to_owned())),
-        [at, id] if at.starts_with('@') => crate::id::parse(id).map(LocalUrl::Status),
-        ["users", _, "statuses", id] => crate::id::parse(id).map(LocalUrl::Status),
-        _ => None,
-    }
 }
 
 /// `GET /api/v2/search`.
@@ -244,24 +225,4 @@ async fn search(
         ("hashtags", RawJson::of(&hashtags_out).as_str()),
         ("collections", "[]"),
     ]))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn local_urls_are_recognised() {
-        let cfg = Config::default().validated().unwrap();
-        let base = &cfg.url;
-        assert!(matches!(
-            parse_local_url(&cfg, &format!("{base}/@alice")),
-            Some(LocalUrl::Account(n)) if n == "alice"
-        ));
-        assert!(matches!(
-            parse_local_url(&cfg, &format!("{base}/users/alice/statuses/42")),
-            Some(LocalUrl::Status(42))
-        ));
-        assert!(parse_local_url(&cfg, "https://elsewhere.example/@alice").is_none());
-    }
 }

@@ -39,6 +39,9 @@ pub struct Account {
     pub following_count: i64,
     pub last_status_at: Option<i64>,
     pub suspended_at: Option<i64>,
+    /// When a domain block limited the account (Mastodon's `silenced_at`): it is left out of
+    /// public timelines and notifies only its local followers.
+    pub silenced_at: Option<i64>,
     pub moved_to_account_id: Option<i64>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -48,7 +51,7 @@ pub struct Account {
 pub const ACCOUNT_COLUMNS: &str = "id, username, domain, display_name, note, note_source, fields, locked, bot, \
      discoverable, indexable, hide_collections, avatar_url, header_url, uri, url, inbox_url, \
      shared_inbox_url, outbox_url, followers_url, following_url, public_key_pem, statuses_count, \
-     followers_count, following_count, last_status_at, suspended_at, moved_to_account_id, \
+     followers_count, following_count, last_status_at, suspended_at, silenced_at, moved_to_account_id, \
      created_at, updated_at";
 
 /// The columns of [`Account`] needed to render the `Account` entity: without the bio's source
@@ -57,7 +60,7 @@ pub const ACCOUNT_COLUMNS: &str = "id, username, domain, display_name, note, not
 pub const DISPLAY_COLUMNS: &str = "id, username, domain, display_name, note, fields, locked, bot, \
      discoverable, indexable, hide_collections, avatar_url, header_url, uri, url, inbox_url, \
      shared_inbox_url, outbox_url, followers_url, following_url, statuses_count, \
-     followers_count, following_count, last_status_at, suspended_at, moved_to_account_id, \
+     followers_count, following_count, last_status_at, suspended_at, silenced_at, moved_to_account_id, \
      created_at, updated_at";
 
 impl Account {

@@ -39,6 +39,9 @@ pub struct RemoteAccount {
     /// JSON array of actor URIs.
     pub also_known_as: String,
     pub moved_to_uri: Option<String>,
+    /// Limited since (the domain block that limits its domain): set on a new account, and on
+    /// a known one that is not limited yet.
+    pub silenced_at: Option<i64>,
 }
 
 /// Inserts or refreshes the remote account with `a.uri` and returns its id. `fetched_at`
@@ -53,8 +56,8 @@ pub async fn upsert_remote_account(
     let sql = "INSERT INTO accounts (id, username, domain, display_name, note, fields, locked, bot, \
          discoverable, indexable, avatar_url, header_url, uri, url, inbox_url, shared_inbox_url, \
          outbox_url, followers_url, following_url, featured_url, key_id, public_key_pem, actor_type, \
-         also_known_as, moved_to_uri, fetched_at, created_at, updated_at) \
-         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$26,$26) \
+         also_known_as, moved_to_uri, fetched_at, created_at, updated_at, silenced_at) \
+         VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25,$26,$26,$26,$27) \
          ON CONFLICT (uri) DO UPDATE SET username = excluded.username, domain = excluded.domain, \
          display_name = excluded.display_name, note = excluded.note, fields = excluded.fields, \
          locked = excluded.locked, bot = excluded.bot, discoverable = excluded.discoverable, \
@@ -65,7 +68,7 @@ pub async fn upsert_remote_account(
          key_id = excluded.key_id, public_key_pem = excluded.public_key_pem, \
          actor_type = excluded.actor_type, also_known_as = excluded.also_known_as, \
          moved_to_uri = excluded.moved_to_uri, fetched_at = excluded.fetched_at, \
-         updated_at = excluded.updated_at \
+         updated_at = excluded.updated_at, silenced_at = coalesce(accounts.silenced_at, excluded.silenced_at) \
          WHERE accounts.domain IS NOT NULL";
     with_conn!(c.re(), |c| sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(id)
@@ -94,6 +97,7 @@ pub async fn upsert_remote_account(
         .bind(&a.also_known_as)
         .bind(&a.moved_to_uri)
         .bind(now)
+        .bind(a.silenced_at)
         .execute(c)
         .await
         .map(|_| ()))?;
@@ -509,36 +513,6 @@ pub async fn reports_about(
     .fetch_all(c)
     .await
     })
-}
-
-/// Before a remote account and everything it made are deleted: takes its favourites, boosts
-/// and public replies off the counters of the statuses they point at, and the boosts of its
-/// statuses off their boosters' `statuses_count`.
-pub async fn uncount_interactions_of(mut c: Conn<'_>, account_id: i64) -> Result<(), sqlx::Error> {
-    const STATEMENTS: [&str; 4] = [
-        "UPDATE statuses SET favourites_count = CASE WHEN favourites_count > n.k THEN favourites_count - n.k ELSE 0 END \
-         FROM (SELECT status_id AS sid, count(*) AS k FROM favourites WHERE account_id = $1 GROUP BY status_id) n \
-         WHERE statuses.id = n.sid",
-        "UPDATE statuses SET reblogs_count = CASE WHEN reblogs_count > n.k THEN reblogs_count - n.k ELSE 0 END \
-         FROM (SELECT reblog_of_id AS sid, count(*) AS k FROM statuses WHERE account_id = $1 AND reblog_of_id IS NOT NULL \
-               GROUP BY reblog_of_id) n WHERE statuses.id = n.sid",
-        "UPDATE statuses SET replies_count = CASE WHEN replies_count > n.k THEN replies_count - n.k ELSE 0 END \
-         FROM (SELECT in_reply_to_id AS sid, count(*) AS k FROM statuses WHERE account_id = $1 \
-               AND in_reply_to_id IS NOT NULL AND visibility IN ('public', 'unlisted') GROUP BY in_reply_to_id) n \
-         WHERE statuses.id = n.sid",
-        "UPDATE accounts SET statuses_count = CASE WHEN statuses_count > n.k THEN statuses_count - n.k ELSE 0 END \
-         FROM (SELECT b.account_id AS aid, count(*) AS k FROM statuses b JOIN statuses o ON o.id = b.reblog_of_id \
-               WHERE o.account_id = $1 AND b.account_id <> $1 AND b.visibility <> 'direct' GROUP BY b.account_id) n \
-         WHERE accounts.id = n.aid",
-    ];
-    for sql in STATEMENTS {
-        with_conn!(c.re(), |c| sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(account_id)
-            .execute(c)
-            .await
-            .map(|_| ()))?;
-    }
-    Ok(())
 }
 
 /// Serialises, until the end of the caller's transaction, the transactions that create or

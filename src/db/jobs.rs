@@ -80,6 +80,28 @@ pub async fn complete(c: Conn<'_>, id: i64) -> Result<(), sqlx::Error> {
         .map(|_| ()))
 }
 
+/// Replaces a job that finished one step with its next step (`kind`, `payload`), due at
+/// `run_at`, with a fresh attempt count.
+pub async fn reschedule(
+    c: Conn<'_>,
+    id: i64,
+    kind: &str,
+    payload: &str,
+    run_at: i64,
+) -> Result<(), sqlx::Error> {
+    with_conn!(c, |c| sqlx::query(
+        "UPDATE jobs SET kind = $2, payload = $3, run_at = $4, locked_until = NULL, attempts = 0, \
+         last_error = NULL WHERE id = $1"
+    )
+    .bind(id)
+    .bind(kind)
+    .bind(payload)
+    .bind(run_at)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
 /// Schedules a failed job for another attempt at `retry_at`, recording the error.
 pub async fn retry(c: Conn<'_>, id: i64, retry_at: i64, error: &str) -> Result<(), sqlx::Error> {
     with_conn!(c, |c| sqlx::query(

@@ -24,6 +24,7 @@ pub mod oauth;
 pub mod search;
 pub mod seed;
 pub mod statuses;
+pub mod suspension;
 pub mod timelines;
 
 use std::str::FromStr;

@@ -93,9 +93,15 @@ async fn group_key_for(
     Ok(Some(format!("{prefix}-{bucket}")))
 }
 
+/// Notification kinds a limited sender may cause only for recipients following them
+/// (Mastodon's filterable types).
+const FILTERABLE: [&str; 5] = ["mention", "reblog", "follow", "follow_request", "favourite"];
+
 /// Creates a notification unless the recipient is not a local account (remote accounts are
 /// told by their own server), the same (recipient, type, activity) exists, or the recipient
-/// blocks the sender or mutes them with notifications hidden, or muted the thread.
+/// blocks the sender or mutes them with notifications hidden, or muted the thread, or the
+/// sender is limited by a domain block and the recipient does not follow them (for the
+/// kinds Mastodon filters: mentions, boosts, follows, follow requests, favourites).
 /// Returns the new notification's id when one was created.
 #[allow(clippy::too_many_arguments)]
 pub async fn create(
@@ -112,16 +118,24 @@ pub async fn create(
         return Ok(None);
     }
     let group_key = group_key_for(c.re(), recipient, kind, status_id, now).await?;
-    let sql = "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, activity_id, created_at, group_key) \
+    let limited = if FILTERABLE.contains(&kind) {
+        " AND NOT EXISTS (SELECT 1 FROM accounts la WHERE la.id = $3 AND la.silenced_at IS NOT NULL \
+                          AND NOT EXISTS (SELECT 1 FROM follows lf WHERE lf.account_id = $2 AND lf.target_account_id = $3))"
+    } else {
+        ""
+    };
+    let sql = format!(
+        "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, activity_id, created_at, group_key) \
         SELECT $1, $2, $3, $4, $5, $6, $7, $8 WHERE $2 <> $3 \
           AND EXISTS (SELECT 1 FROM accounts r WHERE r.id = $2 AND r.domain IS NULL) \
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = $2 AND b.target_account_id = $3) \
           AND NOT EXISTS (SELECT 1 FROM mutes m WHERE m.account_id = $2 AND m.target_account_id = $3 \
                           AND m.hide_notifications AND (m.expires_at IS NULL OR m.expires_at > $7)) \
           AND NOT EXISTS (SELECT 1 FROM statuses s JOIN conversation_mutes cm ON cm.conversation_id = s.conversation_id \
-                          WHERE s.id = $5 AND cm.account_id = $2) \
-        ON CONFLICT DO NOTHING";
-    let inserted = with_conn!(c, |c| sqlx::query(sqlx::AssertSqlSafe(sql))
+                          WHERE s.id = $5 AND cm.account_id = $2){limited} \
+        ON CONFLICT DO NOTHING"
+    );
+    let inserted = with_conn!(c, |c| sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
         .bind(id)
         .bind(recipient)
         .bind(from)

@@ -13,7 +13,8 @@
 //!   probed by primary key in `statuses` (a fenced subquery, see [`tag_query`]); several tags
 //!   are merged with a small sort.
 //! - notifications: `notifications_account (account_id, id)`; suspended senders are probed
-//!   through the tiny partial index `accounts_suspended`.
+//!   through the tiny partial index `accounts_suspended` (limited authors of public
+//!   timelines through `accounts_silenced`).
 
 use sqlx::FromRow;
 use sqlx::postgres::PgRow;
@@ -301,10 +302,12 @@ pub struct PublicFilter {
 
 impl PublicFilter {
     /// Appends the author conditions on `col` (the status's `account_id` column): not
-    /// suspended, and not blocked/muted by, or blocking, the viewer.
+    /// suspended, not limited by a domain block (Mastodon's public feeds leave limited
+    /// accounts out for everyone), and not blocked/muted by, or blocking, the viewer.
     fn push_author_filters(&self, q: &mut Query, col: &str) {
         q.push(&format!(
-            " AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = {col} AND a.suspended_at IS NOT NULL)"
+            " AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = {col} AND a.suspended_at IS NOT NULL) \
+              AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = {col} AND a.silenced_at IS NOT NULL)"
         ));
         if let Some(viewer) = self.viewer {
             let v = q.arg(viewer);

@@ -5,8 +5,8 @@
 //! a [`Job::ExpandDelivery`] job; nothing is written when no remote server is concerned (a
 //! post by someone without remote followers or mentions enqueues nothing). The job, run by a
 //! worker after the commit, expands the recipients into one `deliveries` row per inbox
-//! (remote followers' shared inboxes preferred, deduplicated; unavailable hosts skipped) in
-//! one transaction; so a post to 10,000 followers costs the request two small inserts, and
+//! (remote followers' shared inboxes preferred, deduplicated; unavailable hosts and domains
+//! under a `suspend` block skipped) in one transaction; so a post to 10,000 followers costs the request two small inserts, and
 //! the expansion happens off the request path. [`super::delivery`] then sends each row,
 //! signed at send time with the sender's key.
 //!
@@ -17,10 +17,11 @@ use std::collections::BTreeSet;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::db::{self, Conn, Db};
+use crate::db::{self, Conn};
 use crate::federation::render;
 use crate::id::next_id;
 use crate::jobs::{self, Job, PRIORITY_FEDERATION};
+use crate::state::AppState;
 use crate::time::now_ms;
 
 /// Who an activity is delivered to. Local accounts among `accounts` are ignored (local
@@ -168,8 +169,11 @@ pub fn inbox_host(url: &str) -> Option<String> {
 /// Idempotent: the recipients are taken in the same transaction that inserts the
 /// deliveries, so a rerun after a crash either redoes everything or finds nothing to do.
 /// Returns the number of inboxes queued.
-pub async fn expand(db: &Db, activity_id: i64) -> Result<usize, sqlx::Error> {
-    let mut tx = db.begin().await?;
+pub async fn expand(state: &AppState, activity_id: i64) -> Result<usize, sqlx::Error> {
+    // Inboxes on suspended domains get no row (the delivery worker drops any queued before
+    // a block, too).
+    let blocks = crate::service::domain_blocks::policies(state).await?;
+    let mut tx = state.db.begin().await?;
     let Some((sender, recipients)) =
         db::deliveries::take_recipients(tx.conn(), activity_id).await?
     else {
@@ -200,7 +204,7 @@ pub async fn expand(db: &Db, activity_id: i64) -> Result<usize, sqlx::Error> {
     }
     let rows: Vec<db::deliveries::NewDelivery> = rows
         .into_iter()
-        .filter(|(_, h)| !unavailable.contains(h))
+        .filter(|(_, h)| !unavailable.contains(h) && !blocks.is_suspended(h))
         .map(|(inbox, host)| (next_id(), inbox, host))
         .collect();
     db::deliveries::insert_deliveries(tx.conn(), activity_id, &rows, now_ms()).await?;

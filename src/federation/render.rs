@@ -1044,6 +1044,7 @@ mod tests {
             following_count: 0,
             last_status_at: None,
             suspended_at: None,
+            silenced_at: None,
             moved_to_account_id: None,
             created_at: 1_575_545_687_196,
             updated_at: 1_575_545_687_196,

@@ -254,6 +254,13 @@ impl<'a> Resolver<'a> {
             }
             _ => {}
         }
+        // The domain's block, if any, limits a new account and keeps its images out.
+        let policy = crate::service::domain_blocks::policy(self.state, &doc.domain).await?;
+        doc.silenced_at = policy.silenced_since;
+        if policy.reject_media {
+            doc.avatar_url = None;
+            doc.header_url = None;
+        }
         let mut tx = self.state.db.begin().await?;
         let id = match repo::upsert_remote_account(tx.conn(), next_id(), &doc, now_ms()).await {
             Ok(id) => id,
@@ -689,6 +696,7 @@ pub fn parse_actor(json: &Value, key_id: Option<&str>) -> Result<RemoteAccount, 
         actor_type: (*actor_type).to_owned(),
         also_known_as: serde_json::to_string(&also_known_as).expect("strings serialize"),
         moved_to_uri: json.get("movedTo").and_then(id_of).map(str::to_owned),
+        silenced_at: None,
     })
 }
 

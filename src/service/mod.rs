@@ -9,6 +9,7 @@ pub mod federation;
 pub mod follows;
 pub mod hydrate;
 pub mod instance_actor;
+pub mod locate;
 pub mod mail;
 pub mod notify;
 pub mod oauth;

@@ -1,4 +1,5 @@
-//! Signing in to the web pages (`GET/POST /auth/sign_in`) and confirming an e-mail address
+//! Signing in to the web pages (`GET/POST /auth/sign_in`, returning to an authorization or
+//! remote-interaction page) and confirming an e-mail address
 //! (`GET /auth/confirmation?confirmation_token=…`).
 
 use axum::body::Bytes;
@@ -27,17 +28,40 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/confirmation", get(confirm))
 }
 
-/// Only local authorization pages are acceptable places to return to after signing in.
+/// Only local authorization and remote-interaction pages are acceptable places to return
+/// to after signing in.
 fn safe_return_to(s: &str) -> Option<&str> {
-    (s.starts_with("/oauth/authorize?") && !s.contains(['\\', '\r', '\n'])).then_some(s)
+    ((s.starts_with("/oauth/authorize?") || s.starts_with("/authorize_interaction?"))
+        && !s.contains(['\\', '\r', '\n']))
+    .then_some(s)
 }
 
-/// `GET /auth/sign_in`: the form on its own (or who is signed in).
+/// A 303 to a path checked by [`safe_return_to`].
+fn see_other(path: &str) -> Result<Response, WebError> {
+    let location = HeaderValue::from_str(path)
+        .map_err(|e| WebError::from(anyhow::anyhow!("return_to header: {e}")))?;
+    Ok(pages::with_page_headers(
+        (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),
+    ))
+}
+
+/// `GET /auth/sign_in[?return_to=…]`: the form (returning to `return_to` afterwards), or who
+/// is signed in (or straight to `return_to` when someone is).
 async fn sign_in_page(
     State(state): State<AppState>,
     headers: HeaderMap,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, WebError> {
+    let params = form_pairs(query.unwrap_or_default().as_bytes());
+    let return_to = params
+        .get("return_to")
+        .and_then(|r| safe_return_to(r))
+        .unwrap_or_default()
+        .to_owned();
     if let Some(s) = session::current(&state, &headers).await? {
+        if !return_to.is_empty() {
+            return see_other(&return_to);
+        }
         return Ok(pages::message(
             &state.config,
             StatusCode::OK,
@@ -50,7 +74,7 @@ async fn sign_in_page(
         &headers,
         StatusCode::OK,
         None,
-        String::new(),
+        return_to,
         None,
         String::new(),
     ))
@@ -115,11 +139,7 @@ async fn sign_in(
             format!("You are signed in as @{}.", account.username),
         )
     } else {
-        let location = HeaderValue::from_str(&return_to)
-            .map_err(|e| WebError::from(anyhow::anyhow!("return_to header: {e}")))?;
-        pages::with_page_headers(
-            (StatusCode::SEE_OTHER, [(header::LOCATION, location)]).into_response(),
-        )
+        see_other(&return_to)?
     };
     resp.headers_mut().append(header::SET_COOKIE, cookie);
     resp.headers_mut().append(
@@ -189,6 +209,8 @@ mod tests {
     #[test]
     fn return_to_must_be_local_authorize() {
         assert!(safe_return_to("/oauth/authorize?client_id=x").is_some());
+        assert!(safe_return_to("/authorize_interaction?uri=a%40b").is_some());
+        assert!(safe_return_to("/authorize_interactions").is_none());
         assert!(safe_return_to("https://evil.example/").is_none());
         assert!(safe_return_to("//evil.example/oauth/authorize?").is_none());
         assert!(safe_return_to("/oauth/authorize?x\r\nSet-Cookie: a").is_none());

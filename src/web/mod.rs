@@ -1,7 +1,8 @@
 //! Server-rendered pages and static assets: placeholder images, OAuth sign-in and consent,
-//! and the public profile/status permalinks.
+//! the remote-interaction page, and the public profile/status permalinks.
 
 pub mod auth;
+pub mod interaction;
 pub mod oauth;
 pub mod pages;
 pub mod session;
@@ -31,6 +32,7 @@ pub fn routes() -> Router<AppState> {
         )
         .merge(oauth::routes())
         .merge(auth::routes())
+        .merge(interaction::routes())
 }
 
 /// An unexpected failure while serving a page: logged, answered with a plain 500 page.

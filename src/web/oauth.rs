@@ -289,12 +289,7 @@ async fn decide(
         .map(String::as_str)
         .unwrap_or("");
     if !signed_in.csrf_matches(submitted) {
-        return Ok(pages::message(
-            cfg,
-            StatusCode::FORBIDDEN,
-            "Authorization failed",
-            "The form has expired or was not sent from this site. Go back, reload the page and try again.",
-        ));
+        return Ok(pages::form_expired(cfg, "Authorization failed"));
     }
     let is_oob = valid.redirect_uri == OOB_REDIRECT_URI;
     if form.get("decision").map(String::as_str) != Some("approve") {

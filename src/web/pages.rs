@@ -78,6 +78,25 @@ pub struct OobPage {
     pub code: String,
 }
 
+/// The remote-interaction page for an account: who it is, and a Follow button (or where
+/// the viewer stands with it).
+#[derive(Template)]
+#[template(path = "interaction.html")]
+pub struct InteractionPage {
+    pub chrome: Chrome,
+    pub display_name: String,
+    /// `user@domain` (or `user` for a local account).
+    pub acct: String,
+    /// The profile page (http(s) only).
+    pub profile_url: Option<String>,
+    /// Said instead of the button when following, requested or self.
+    pub relationship: Option<String>,
+    pub account_id: String,
+    pub csrf_token: String,
+    /// The signed-in viewer.
+    pub username: String,
+}
+
 /// An informational or error page.
 #[derive(Template)]
 #[template(path = "message.html")]
@@ -113,13 +132,44 @@ pub fn message(
     title: &str,
     message: impl Into<String>,
 ) -> Response {
+    message_page(cfg, status, title, message.into(), None)
+}
+
+/// A message page with a link (`(href, text)`).
+pub fn message_with_link(
+    cfg: &Config,
+    status: StatusCode,
+    title: &str,
+    message: impl Into<String>,
+    link: (String, String),
+) -> Response {
+    message_page(cfg, status, title, message.into(), Some(link))
+}
+
+/// The 403 page of a form whose anti-CSRF token does not match the session's.
+pub fn form_expired(cfg: &Config, title: &str) -> Response {
+    message(
+        cfg,
+        StatusCode::FORBIDDEN,
+        title,
+        "The form has expired or was not sent from this site. Go back, reload the page and try again.",
+    )
+}
+
+fn message_page(
+    cfg: &Config,
+    status: StatusCode,
+    title: &str,
+    message: String,
+    link: Option<(String, String)>,
+) -> Response {
     render(
         status,
         &MessagePage {
             chrome: Chrome::new(cfg, title),
-            message: message.into(),
+            message,
             is_error: status.is_client_error() || status.is_server_error(),
-            link: None,
+            link,
         },
     )
 }

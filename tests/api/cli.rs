@@ -383,6 +383,8 @@ async fn domain_block_commands() {
             let rows = woolly::db::domain_blocks::all(h.conn()).await.unwrap();
             assert_eq!(rows.len(), 2);
             assert!(rows[0].reject_reports && !rows[0].reject_media);
+            // Each block (and the change) left a durable job applying it to known accounts.
+            assert_eq!(woolly::db::jobs::pending(h.conn()).await.unwrap(), 3);
         }
         db.close().await;
 

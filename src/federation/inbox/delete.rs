@@ -92,7 +92,7 @@ async fn delete_actor(ctx: &Ctx<'_>) -> Result<(), ResolveError> {
     for (_, follower, followed) in edges {
         follows::sever(tx.conn(), follower, followed).await?;
     }
-    repo::uncount_interactions_of(tx.conn(), actor).await?;
+    crate::db::suspension::uncount_interactions_of(tx.conn(), actor).await?;
     repo::delete_remote_account(tx.conn(), actor).await?;
     tx.commit().await?;
     Ok(())

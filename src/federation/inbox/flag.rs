@@ -1,7 +1,7 @@
 //! `Flag`: another server reports local accounts or statuses (Mastodon sends it from its
 //! instance actor; `object` lists the account and the statuses, `content` is the comment).
 //! Stored as a report about the first local account named (or the author of the first
-//! local status).
+//! local status), unless a domain block of the sender's domain rejects its reports.
 
 use super::Ctx;
 use crate::db::inbox::{self as repo, NewReport};
@@ -15,6 +15,15 @@ const MAX_OBJECTS: usize = 100;
 
 /// Handles a `Flag`.
 pub async fn handle(ctx: &Ctx<'_>) -> Result<(), ResolveError> {
+    // Reports from a domain whose block rejects them are ignored (Mastodon's
+    // `reject_reports`).
+    if let Some(domain) = ctx.actor.domain.as_deref()
+        && crate::service::domain_blocks::policy(ctx.state(), domain)
+            .await?
+            .reject_reports
+    {
+        return Ok(());
+    }
     let objects: Vec<String> = vocab::ids(ctx.object())
         .into_iter()
         .take(MAX_OBJECTS)

@@ -1,7 +1,8 @@
 //! `Follow` of a local account, and `Accept` / `Reject` of a local account's follow.
 //!
 //! A follow of an unlocked account is established at once (and answered with an `Accept`);
-//! a locked account gets a follow request. `Accept`/`Reject` name the Follow embedded or by
+//! a locked account, or any account followed by an actor a domain block limits, gets a
+//! follow request. `Accept`/`Reject` name the Follow embedded or by
 //! its id only; only the followed actor's own `Accept` counts (an actor cannot accept
 //! someone else's follow).
 
@@ -75,7 +76,8 @@ async fn follow(ctx: &Ctx<'_>, target: &Account) -> Result<FollowAnswer, Resolve
             languages: None,
             created_at: now_ms(),
         };
-        if target.locked {
+        // A limited actor (domain block) only ever asks, as a locked account is asked.
+        if target.locked || actor.silenced_at.is_some() {
             if follows::insert_edge(tx.conn(), Edge::Request, &row).await? {
                 notify::notify(
                     tx.conn(),

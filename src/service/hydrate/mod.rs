@@ -117,6 +117,7 @@ pub fn account(cfg: &Config, a: &AccountRow) -> entities::Account {
             .collect(),
         moved: None,
         suspended: suspended.then_some(true),
+        limited: a.silenced_at.is_some().then_some(true),
         mute_expires_at: None,
     }
 }

@@ -476,16 +476,8 @@ async fn suspended_domains_are_cut_off() {
 #[tokio::test]
 async fn admin_api_manages_domain_blocks() {
     each_backend(|app| async move {
-        let created = app.local_account("operator").await;
-        {
-            let mut tx = app.state.db.begin().await.unwrap();
-            woolly::db::accounts::set_role(tx.conn(), created.user_id, "admin", 0)
-                .await
-                .unwrap();
-            tx.commit().await.unwrap();
-        }
-        let admin = app.token_for(created.user_id, "admin:read admin:write").await;
-        let narrow = app.token_for(created.user_id, "read write").await;
+        let (operator_id, admin) = operator(&app).await;
+        let narrow = app.token_for(operator_id, "read write").await;
         let user = app.user("mallory").await;
         let path = "/api/v1/admin/domain_blocks";
 

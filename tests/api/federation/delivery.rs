@@ -115,7 +115,7 @@ async fn every_visibility_reaches_exactly_its_audience() {
 
         // Addressing by visibility, mentions as Mention tags.
         let followers = format!("{}/followers", actor_uri(&app, "alice"));
-        let m_uri = h3.actor("m");
+        let m_uri = h3.actor_uri("m");
         let public = "https://www.w3.org/ns/activitystreams#Public";
         for (r, (uri, visibility)) in got1.iter().zip(&sent) {
             let a = &r.body;

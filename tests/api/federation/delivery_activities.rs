@@ -6,9 +6,10 @@
 use reqwest::{Method, StatusCode};
 use serde_json::json;
 use woolly::config::Config;
+use woolly::db::follows::Edge;
 use woolly::db::statuses::Status;
 
-use super::fake_remote::{FakeHost, Received, remote_follows};
+use super::fake_remote::{FakeHost, Received, remote_edge, remote_follows};
 use super::{actor_uri, post, update_profile};
 use crate::common::*;
 
@@ -64,31 +65,6 @@ async fn remote_status(app: &TestApp, author: i64, uri: &str) -> i64 {
     .unwrap();
     tx.commit().await.unwrap();
     id
-}
-
-/// Inserts a pending follow request from remote `from` to local `to`, as the inbox would.
-async fn remote_requests(app: &TestApp, from: i64, to: i64, uri: &str) {
-    use woolly::db::follows::{Edge, FollowRow, insert_edge, set_edge_uri};
-    let mut tx = app.state.db.begin().await.unwrap();
-    insert_edge(
-        tx.conn(),
-        Edge::Request,
-        &FollowRow {
-            id: woolly::id::next_id(),
-            account_id: from,
-            target_account_id: to,
-            show_reblogs: true,
-            notify: false,
-            languages: None,
-            created_at: woolly::time::now_ms(),
-        },
-    )
-    .await
-    .unwrap();
-    set_edge_uri(tx.conn(), Edge::Request, from, to, uri)
-        .await
-        .unwrap();
-    tx.commit().await.unwrap();
 }
 
 #[tokio::test]
@@ -196,7 +172,7 @@ async fn local_actions_are_delivered_as_mastodon_renders_them() {
         let follow = next(&host, &mut seen, 1).await[0].body.clone();
         assert_eq!(follow["type"], "Follow");
         assert_eq!(follow["actor"], me.as_str());
-        assert_eq!(follow["object"], host.actor("s"));
+        assert_eq!(follow["object"], host.actor_uri("s"));
         act(
             &app,
             &alice.token,
@@ -236,8 +212,8 @@ async fn local_actions_are_delivered_as_mastodon_renders_them() {
         let v = host.account(&app, "v", false).await;
         let t_follow = format!("{}/follows/t", host.base);
         let v_follow = format!("{}/follows/v", host.base);
-        remote_requests(&app, t, alice_id, &t_follow).await;
-        remote_requests(&app, v, alice_id, &v_follow).await;
+        remote_edge(&app, Edge::Request, t, alice_id, &t_follow).await;
+        remote_edge(&app, Edge::Request, v, alice_id, &v_follow).await;
         act(
             &app,
             &alice.token,
@@ -250,7 +226,7 @@ async fn local_actions_are_delivered_as_mastodon_renders_them() {
         assert_eq!(acc.body["actor"], me.as_str());
         assert_eq!(acc.body["object"]["type"], "Follow");
         assert_eq!(acc.body["object"]["id"], t_follow.as_str());
-        assert_eq!(acc.body["object"]["actor"], host.actor("t"));
+        assert_eq!(acc.body["object"]["actor"], host.actor_uri("t"));
         act(
             &app,
             &alice.token,
@@ -282,7 +258,7 @@ async fn local_actions_are_delivered_as_mastodon_renders_them() {
         types.sort();
         assert_eq!(types, ["Block", "Reject"]);
         let block = two.iter().find(|p| p.body["type"] == "Block").unwrap();
-        assert_eq!(block.body["object"], host.actor("r"));
+        assert_eq!(block.body["object"], host.actor_uri("r"));
         let rejected = two.iter().find(|p| p.body["type"] == "Reject").unwrap();
         assert_eq!(rejected.body["object"]["id"], r_follow.as_str());
         act(&app, &alice.token, &format!("/api/v1/accounts/{r}/unblock")).await;

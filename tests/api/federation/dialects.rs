@@ -1,91 +1,17 @@
 //! Activities as other servers send them (GoToSocial, Pleroma/Akkoma, Misskey, Lemmy,
-//! Mastodon), from a small fake actor server on 127.0.0.4, and two Woolly servers talking to
-//! each other end to end.
+//! Mastodon), from actors served by a fake remote on 127.0.0.4, and two Woolly servers
+//! talking to each other end to end.
 
-use std::collections::HashMap;
-use std::sync::Arc;
 use std::time::SystemTime;
 
-use axum::extract::{Path, State};
-use axum::response::IntoResponse;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use woolly::federation::signature::SigningKey;
 
+use super::fake_remote::FakeHost;
 use super::inbox::{Signer, count, post_raw, signed_headers};
 use super::*;
 
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
-
-/// A fake ActivityPub server serving fixed documents.
-struct FakeServer {
-    base: String,
-    docs: Arc<parking_lot::Mutex<HashMap<String, Value>>>,
-    _task: tokio::task::JoinHandle<()>,
-}
-
-impl FakeServer {
-    async fn spawn() -> FakeServer {
-        let listener = tokio::net::TcpListener::bind("127.0.0.4:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let docs: Arc<parking_lot::Mutex<HashMap<String, Value>>> = Arc::default();
-        async fn serve(
-            State(docs): State<Arc<parking_lot::Mutex<HashMap<String, Value>>>>,
-            Path(path): Path<String>,
-        ) -> axum::response::Response {
-            match docs.lock().get(&format!("/{path}")) {
-                Some(doc) => (
-                    [("content-type", "application/activity+json")],
-                    doc.to_string(),
-                )
-                    .into_response(),
-                None => StatusCode::NOT_FOUND.into_response(),
-            }
-        }
-        let app = axum::Router::new()
-            .route("/{*path}", axum::routing::get(serve))
-            .with_state(docs.clone());
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
-        FakeServer {
-            base,
-            docs,
-            _task: task,
-        }
-    }
-
-    /// Adds an actor `name` at `/users/{name}`; `gts_key` publishes the key GoToSocial-style
-    /// (`…/main-key`, served as a stand-alone key document).
-    fn actor(&self, name: &str, kind: &str, gts_key: bool) -> Signer {
-        let (private, public) = woolly::crypto::generate_rsa_keypair().unwrap();
-        let actor = format!("{}/users/{name}", self.base);
-        let key_id = if gts_key {
-            format!("{actor}/main-key")
-        } else {
-            format!("{actor}#main-key")
-        };
-        let doc = json!({
-            "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
-            "id": actor, "type": kind, "preferredUsername": name, "name": format!("{name} (fake)"),
-            "inbox": format!("{actor}/inbox"), "outbox": format!("{actor}/outbox"),
-            "followers": format!("{actor}/followers"),
-            "publicKey": {"id": key_id, "owner": actor, "publicKeyPem": public},
-        });
-        let mut docs = self.docs.lock();
-        docs.insert(format!("/users/{name}"), doc);
-        if gts_key {
-            docs.insert(
-                format!("/users/{name}/main-key"),
-                json!({"id": key_id, "owner": actor, "publicKeyPem": public}),
-            );
-        }
-        Signer {
-            key: SigningKey::from_pem(key_id, &private).unwrap(),
-            actor,
-        }
-    }
-}
 
 /// Delivers with the `Signature` header's algorithm renamed (GoToSocial and others say
 /// `hs2019`; the signing string is the same).
@@ -119,13 +45,13 @@ async fn deliver_as(
 async fn fixtures_of_other_servers_are_understood() {
     each_backend(|a| async move {
         let alice = a.user("alice").await;
-        let fake = FakeServer::spawn().await;
+        let fake = FakeHost::start("127.0.0.4").await;
         let me = actor_uri(&a, "alice");
         // alice follows the posters below (the Misskey note replies to her): their posts
         // concern this server, so they are stored.
 
         // GoToSocial: hs2019, `/main-key` key ids, single values where arrays are usual.
-        let gts = fake.actor("gts", "Person", true);
+        let gts = fake.actor_as("gts", "Person", true);
         follow_actor(&a, &alice, &gts.actor).await;
         let id = format!("{}/statuses/01HX", gts.actor);
         let create = json!({
@@ -146,7 +72,7 @@ async fn fixtures_of_other_servers_are_understood() {
 
         // Pleroma/Akkoma: extra `context`/`conversation`, an LD `signature` and a `proof`
         // block, directMessage flags (ignored), arrays everywhere.
-        let pl = fake.actor("pleroma", "Person", false);
+        let pl = fake.actor_as("pleroma", "Person", false);
         follow_actor(&a, &alice, &pl.actor).await;
         let pid = format!("{}/objects/abc", fake.base);
         let create = json!({
@@ -168,7 +94,7 @@ async fn fixtures_of_other_servers_are_understood() {
         assert_eq!(deliver_as(&a, "/inbox", &create, &pl, "rsa-sha256").await, StatusCode::ACCEPTED);
 
         // Misskey: `_misskey_*` extras, a Service (bot) actor, a reaction-Like on alice's post.
-        let mk = fake.actor("mk", "Service", false);
+        let mk = fake.actor_as("mk", "Service", false);
         let post = post(&a, &alice, "react to me", "public").await;
         let mid = format!("{}/notes/9xyz", fake.base);
         let create = json!({
@@ -194,7 +120,7 @@ async fn fixtures_of_other_servers_are_understood() {
         assert_eq!(deliver_as(&a, "/users/alice/inbox", &like, &mk, "rsa-sha256").await, StatusCode::ACCEPTED);
 
         // Lemmy: a Page (a link post) becomes a status with its title and link.
-        let lemmy = fake.actor("lemmy", "Person", false);
+        let lemmy = fake.actor_as("lemmy", "Person", false);
         follow_actor(&a, &alice, &lemmy.actor).await;
         let page_id = format!("{}/post/42", fake.base);
         let create = json!({
@@ -369,8 +295,8 @@ async fn two_woolly_servers_follow_post_favourite_reply_and_delete() {
 async fn a_signing_key_rotation_is_picked_up() {
     each_backend(|a| async move {
         let alice = a.user("alice").await;
-        let fake = FakeServer::spawn().await;
-        let old = fake.actor("rot", "Person", false);
+        let fake = FakeHost::start("127.0.0.4").await;
+        let old = fake.actor_as("rot", "Person", false);
         follow_actor(&a, &alice, &old.actor).await;
         let hello = |n: u32, s: &Signer| {
             let id = format!("{}/notes/{n}", s.actor);
@@ -380,7 +306,7 @@ async fn a_signing_key_rotation_is_picked_up() {
         assert_eq!(deliver_as(&a, "/inbox", &hello(1, &old), &old, "rsa-sha256").await, StatusCode::ACCEPTED);
         // The actor rotates its key (same key id); the stored key is fresh, so a failing
         // signature does not refetch at once.
-        let new = fake.actor("rot", "Person", false);
+        let new = fake.actor_as("rot", "Person", false);
         assert_eq!(deliver_as(&a, "/inbox", &hello(2, &new), &new, "rsa-sha256").await, StatusCode::UNAUTHORIZED);
         // Once the stored key is older than the refetch interval, it is refetched once.
         exec(&a, "UPDATE accounts SET fetched_at = $1 WHERE domain IS NOT NULL", &[0]).await;

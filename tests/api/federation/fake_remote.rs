@@ -1,10 +1,16 @@
-//! A fake remote server for delivery tests: an HTTP listener on its own loopback address
-//! that records every POST, checks its HTTP signature against the signer's public key
-//! (fetched from Woolly's actor document, as a real server would), and answers as scripted
-//! (status, `Retry-After`, delay). Remote accounts "on" it are inserted into Woolly's
-//! database directly, or published as actor documents with keys
-//! ([`FakeHost::publish_actor`]); it
-//! serves the documents it is given to GETs.
+//! The one fake remote server of the federation tests: an HTTP listener on its own loopback
+//! address that
+//! - serves the ActivityPub documents a test gives it ([`FakeHost::serve`]), by path or by
+//!   `path?query`: actors whose keys sign deliveries to Woolly ([`FakeHost::actor`], in
+//!   other servers' dialects with [`FakeHost::actor_as`]), stand-alone key documents,
+//!   WebFinger answers, honest or hostile ([`FakeHost::finger`]);
+//! - records every POST and who signed it: its HTTP signature is checked against the public
+//!   key its `keyId` names (fetched from the signer's actor document, as a real server
+//!   would), whether the signer is the activity's actor or a server forwarding it; and
+//!   answers as scripted (status, `Retry-After`, delay).
+//!
+//! Remote accounts "on" it can also be inserted into Woolly's database directly
+//! ([`FakeHost::account`], [`remote_follows`], [`remote_edge`]).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -13,18 +19,17 @@ use std::time::{Duration, Instant, SystemTime};
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use serde_json::Value;
+use serde_json::{Value, json};
 use tokio::net::TcpListener;
 use woolly::db::accounts::NewAccount;
 use woolly::db::follows::{Edge, FollowRow};
 use woolly::federation::keys::PublicKey;
-use woolly::federation::signature::{IncomingRequest, SignedRequest};
+use woolly::federation::signature::{IncomingRequest, SignedRequest, SigningKey};
 
 use super::inbox::Signer;
 use crate::common::TestApp;
-use woolly::federation::signature::SigningKey;
 
 /// One answer of the fake server.
 #[derive(Debug, Clone)]
@@ -69,6 +74,7 @@ struct Inner {
     in_flight: AtomicUsize,
     max_in_flight: AtomicUsize,
     keys: Mutex<HashMap<String, PublicKey>>,
+    /// Documents served to GETs, by path or `path?query`.
     docs: Mutex<HashMap<String, Value>>,
     authority: String,
 }
@@ -87,7 +93,7 @@ impl FakeHost {
     /// Starts a fake server on `ip` (a loopback address), answering 202 by default.
     pub async fn start(ip: &str) -> FakeHost {
         let listener = TcpListener::bind(format!("{ip}:0")).await.expect("bind");
-        Self::serve(listener)
+        Self::serving(listener)
     }
 
     /// A fake server whose address is reserved but that does not listen yet (connections
@@ -111,7 +117,7 @@ impl FakeHost {
         }
     }
 
-    fn serve(listener: TcpListener) -> FakeHost {
+    fn serving(listener: TcpListener) -> FakeHost {
         let host = Self::new(listener.local_addr().unwrap().to_string());
         host.spawn(listener);
         host
@@ -119,7 +125,7 @@ impl FakeHost {
 
     fn spawn(&self, listener: TcpListener) {
         let app = axum::Router::new()
-            .fallback(axum::routing::post(receive).get(serve_doc))
+            .fallback(dispatch)
             .with_state(self.inner.clone());
         tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
@@ -187,8 +193,77 @@ impl FakeHost {
         }
     }
 
+    /// Serves `doc` to GETs of `key` (a path, or `path?query` to answer that query only).
+    pub fn serve(&self, key: &str, doc: Value) {
+        self.inner.docs.lock().unwrap().insert(key.to_owned(), doc);
+    }
+
+    /// Stops serving `key` (404 from now on).
+    pub fn withdraw(&self, key: &str) {
+        self.inner.docs.lock().unwrap().remove(key);
+    }
+
+    /// The document served at `key`.
+    pub fn doc(&self, key: &str) -> Value {
+        self.inner.docs.lock().unwrap()[key].clone()
+    }
+
+    /// Serves the `Person` actor `name` (`preferredUsername` `name`, key `#main-key`, an
+    /// inbox and this host's shared inbox); returns its signer.
+    pub fn actor(&self, name: &str) -> Signer {
+        self.actor_as(name, "Person", false)
+    }
+
+    /// Serves the actor `name` of type `kind`; with `gts_key` its key is published
+    /// GoToSocial-style (`…/main-key`, also served as a stand-alone key document). Returns
+    /// its signer.
+    pub fn actor_as(&self, name: &str, kind: &str, gts_key: bool) -> Signer {
+        let (private, public) = woolly::crypto::generate_rsa_keypair().unwrap();
+        let actor = self.actor_uri(name);
+        let key_id = if gts_key {
+            format!("{actor}/main-key")
+        } else {
+            format!("{actor}#main-key")
+        };
+        self.serve(
+            &format!("/users/{name}"),
+            json!({
+                "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
+                "id": actor, "type": kind, "preferredUsername": name, "name": format!("{name} (fake)"),
+                "inbox": self.inbox(name), "outbox": format!("{actor}/outbox"),
+                "followers": format!("{actor}/followers"),
+                "endpoints": {"sharedInbox": self.shared_inbox()},
+                "publicKey": {"id": key_id, "owner": actor, "publicKeyPem": public},
+            }),
+        );
+        if gts_key {
+            self.serve(
+                &format!("/users/{name}/main-key"),
+                json!({"id": key_id, "owner": actor, "publicKeyPem": public}),
+            );
+        }
+        Signer {
+            key: SigningKey::from_pem(key_id, &private).unwrap(),
+            actor,
+        }
+    }
+
+    /// Answers WebFinger for `acct:{user}@{domain}` with `subject` and a self link to `actor`.
+    pub fn finger(&self, user: &str, domain: &str, subject: &str, actor: &str) {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("resource", &format!("acct:{user}@{domain}"))
+            .finish();
+        self.serve(
+            &format!("/.well-known/webfinger?{query}"),
+            json!({
+                "subject": subject,
+                "links": [{"rel": "self", "type": "application/activity+json", "href": actor}],
+            }),
+        );
+    }
+
     /// `{base}/users/{username}`.
-    pub fn actor(&self, username: &str) -> String {
+    pub fn actor_uri(&self, username: &str) -> String {
         format!("{}/users/{username}", self.base)
     }
 
@@ -200,39 +275,6 @@ impl FakeHost {
     /// `{base}/inbox`.
     pub fn shared_inbox(&self) -> String {
         format!("{}/inbox", self.base)
-    }
-
-    /// Serves `doc` (as ActivityPub JSON) at `path`.
-    pub fn publish(&self, path: &str, doc: Value) {
-        self.inner.docs.lock().unwrap().insert(path.to_owned(), doc);
-    }
-
-    /// Stops serving `path` (404 from now on).
-    pub fn unpublish(&self, path: &str) {
-        self.inner.docs.lock().unwrap().remove(path);
-    }
-
-    /// Publishes the actor `username` (a `Person` with a fresh key, an inbox and this host's
-    /// shared inbox) and returns its signing identity.
-    pub fn publish_actor(&self, username: &str) -> Signer {
-        let (private, public) = woolly::crypto::generate_rsa_keypair().unwrap();
-        let actor = self.actor(username);
-        let key_id = format!("{actor}#main-key");
-        self.publish(
-            &format!("/users/{username}"),
-            serde_json::json!({
-                "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
-                "id": actor, "type": "Person", "preferredUsername": username,
-                "inbox": self.inbox(username), "outbox": format!("{actor}/outbox"),
-                "followers": format!("{actor}/followers"),
-                "endpoints": {"sharedInbox": self.shared_inbox()},
-                "publicKey": {"id": key_id, "owner": actor, "publicKeyPem": public},
-            }),
-        );
-        Signer {
-            key: SigningKey::from_pem(key_id, &private).unwrap(),
-            actor,
-        }
     }
 
     /// Inserts the remote account `username` on this host into `app`'s database, with a
@@ -247,13 +289,13 @@ impl FakeHost {
                 username: username.into(),
                 domain: Some(self.authority.clone()),
                 display_name: username.into(),
-                uri: self.actor(username),
+                uri: self.actor_uri(username),
                 url: Some(format!("{}/@{username}", self.base)),
                 inbox_url: Some(self.inbox(username)),
                 shared_inbox_url: shared.then(|| self.shared_inbox()),
-                outbox_url: Some(format!("{}/outbox", self.actor(username))),
-                followers_url: Some(format!("{}/followers", self.actor(username))),
-                following_url: Some(format!("{}/following", self.actor(username))),
+                outbox_url: Some(format!("{}/outbox", self.actor_uri(username))),
+                followers_url: Some(format!("{}/followers", self.actor_uri(username))),
+                following_url: Some(format!("{}/following", self.actor_uri(username))),
                 public_key_pem: String::new(),
                 private_key_pem: None,
                 locked: false,
@@ -271,14 +313,20 @@ impl FakeHost {
 /// Makes `follower` (a remote account id) follow local account `target` (an id), as the
 /// inbox would after an accepted Follow; `uri` is the remote Follow's id.
 pub async fn remote_follows(app: &TestApp, follower: i64, target: i64, uri: &str) {
+    remote_edge(app, Edge::Follow, follower, target, uri).await;
+}
+
+/// Inserts the follow or follow request (`edge`) `from` → `to` with the remote Follow's id
+/// `uri`, as the inbox would (counters untouched).
+pub async fn remote_edge(app: &TestApp, edge: Edge, from: i64, to: i64, uri: &str) {
     let mut tx = app.state.db.begin().await.unwrap();
     woolly::db::follows::insert_edge(
         tx.conn(),
-        Edge::Follow,
+        edge,
         &FollowRow {
             id: woolly::id::next_id(),
-            account_id: follower,
-            target_account_id: target,
+            account_id: from,
+            target_account_id: to,
             show_reblogs: true,
             notify: false,
             languages: None,
@@ -287,15 +335,9 @@ pub async fn remote_follows(app: &TestApp, follower: i64, target: i64, uri: &str
     )
     .await
     .unwrap();
-    woolly::db::follows::set_edge_uri(
-        tx.conn(),
-        woolly::db::follows::Edge::Follow,
-        follower,
-        target,
-        uri,
-    )
-    .await
-    .unwrap();
+    woolly::db::follows::set_edge_uri(tx.conn(), edge, from, to, uri)
+        .await
+        .unwrap();
     tx.commit().await.unwrap();
 }
 
@@ -321,12 +363,36 @@ pub async fn wait_queue_empty(app: &TestApp, secs: u64) {
     }
 }
 
-async fn receive(
+/// GETs are answered from the served documents (`path?query` first, then `path`); anything
+/// else is a delivery.
+async fn dispatch(
     State(inner): State<Arc<Inner>>,
+    method: Method,
     uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if method != Method::GET {
+        return receive(inner, uri, headers, body).await;
+    }
+    let doc = {
+        let docs = inner.docs.lock().unwrap();
+        uri.path_and_query()
+            .and_then(|pq| docs.get(pq.as_str()))
+            .or_else(|| docs.get(uri.path()))
+            .cloned()
+    };
+    match doc {
+        Some(doc) => (
+            [("content-type", "application/activity+json")],
+            doc.to_string(),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn receive(inner: Arc<Inner>, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
     let now = inner.in_flight.fetch_add(1, Ordering::SeqCst) + 1;
     inner.max_in_flight.fetch_max(now, Ordering::SeqCst);
     let delay = *inner.delay.lock().unwrap();
@@ -356,18 +422,6 @@ async fn receive(
             .insert("retry-after", ra.parse().unwrap());
     }
     resp
-}
-
-/// Serves a document given to [`FakeHost::serve`], or 404.
-async fn serve_doc(State(inner): State<Arc<Inner>>, uri: Uri) -> Response {
-    match inner.docs.lock().unwrap().get(uri.path()) {
-        Some(doc) => (
-            [("content-type", "application/activity+json")],
-            doc.to_string(),
-        )
-            .into_response(),
-        None => StatusCode::NOT_FOUND.into_response(),
-    }
 }
 
 /// Checks the request's signature with the public key its `keyId` names (`…#main-key`),

@@ -50,9 +50,9 @@ async fn replies_to_local_statuses_are_forwarded_to_the_authors_followers() {
 
         // carol (on C) follows alice too, and so does dave on another fake server D.
         let c = FakeHost::start("127.0.0.4").await;
-        let carol = c.publish_actor("carol");
+        let carol = c.actor("carol");
         let d = FakeHost::start("127.0.0.4").await;
-        let dave = d.publish_actor("dave");
+        let dave = d.actor("dave");
         for follower in [&carol, &dave] {
             let follow = json!({"id": format!("{}#follows/1", follower.actor), "type": "Follow",
                                 "actor": follower.actor, "object": alice_uri});
@@ -76,7 +76,7 @@ async fn replies_to_local_statuses_are_forwarded_to_the_authors_followers() {
             json!([{"type": "Mention", "href": alice_uri}]),
         );
         reply["inReplyTo"] = json!(parent_uri);
-        c.publish(reply_path, reply.clone());
+        c.serve(reply_path, reply.clone());
         let create_reply = ld_signed(create(&carol.actor, reply.clone()), &carol);
         assert_eq!(
             deliver(&a, "/inbox", &create_reply, &carol).await,
@@ -151,7 +151,7 @@ async fn replies_to_local_statuses_are_forwarded_to_the_authors_followers() {
         let mut edited = reply.clone();
         edited["content"] = json!("<p>I agree, mostly</p>");
         edited["updated"] = json!("2024-05-02T10:00:00Z");
-        c.publish(reply_path, edited.clone());
+        c.serve(reply_path, edited.clone());
         let update = ld_signed(
             json!({"id": format!("{reply_uri}#updates/1"), "type": "Update", "actor": carol.actor,
                    "to": edited["to"], "cc": edited["cc"], "object": edited}),
@@ -184,7 +184,7 @@ async fn replies_to_local_statuses_are_forwarded_to_the_authors_followers() {
 
         // carol deletes it: A removes it and forwards the Delete; B checks with C (gone)
         // and removes it too.
-        c.unpublish(reply_path);
+        c.withdraw(reply_path);
         let delete = ld_signed(
             json!({"id": format!("{reply_uri}#delete/2"), "type": "Delete", "actor": carol.actor,
                    "object": {"id": reply_uri, "type": "Tombstone"}}),

@@ -9,6 +9,7 @@ mod delivery;
 mod delivery_activities;
 mod dialects;
 mod discovery;
+mod domain_policy;
 mod fake_remote;
 mod forwarding;
 mod housekeeping;
@@ -16,6 +17,7 @@ mod inbox;
 mod network;
 mod races;
 mod relevance;
+mod remote_interaction;
 mod security;
 mod silent_mentions;
 mod statuses;
@@ -144,6 +146,20 @@ pub async fn follow_actor(app: &TestApp, user: &TestUser, uri: &str) -> i64 {
     let follow_id = format!("{}/follows/{}", app.url, woolly::id::next_id());
     fake_remote::remote_follows(app, num(&json!(user.account_id)), target, &follow_id).await;
     target
+}
+
+/// Creates the admin `operator` on `app`: its user id and a token with the admin scopes.
+pub async fn operator(app: &TestApp) -> (i64, String) {
+    let created = app.local_account("operator").await;
+    let mut tx = app.state.db.begin().await.unwrap();
+    woolly::db::accounts::set_role(tx.conn(), created.user_id, "admin", 0)
+        .await
+        .unwrap();
+    tx.commit().await.unwrap();
+    let token = app
+        .token_for(created.user_id, "admin:read admin:write")
+        .await;
+    (created.user_id, token)
 }
 
 /// Runs one statement with integer parameters directly on the database.

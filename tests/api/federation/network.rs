@@ -10,12 +10,12 @@ use super::inbox::count;
 use super::*;
 
 /// GETs `path` with `user`'s token, asserting 200.
-async fn get(app: &TestApp, user: &TestUser, path: &str) -> Value {
+pub(super) async fn get(app: &TestApp, user: &TestUser, path: &str) -> Value {
     json(app.get(path, Some(&user.token)).await, StatusCode::OK).await
 }
 
 /// POSTs an action with `user`'s token, asserting 200.
-async fn act(app: &TestApp, user: &TestUser, path: &str) -> Value {
+pub(super) async fn act(app: &TestApp, user: &TestUser, path: &str) -> Value {
     json(
         app.post_empty(path, Some(&user.token)).await,
         StatusCode::OK,
@@ -24,7 +24,7 @@ async fn act(app: &TestApp, user: &TestUser, path: &str) -> Value {
 }
 
 /// The id on `app` of the account `acct` (`user@domain`), resolved through lookup.
-async fn lookup(app: &TestApp, viewer: &TestUser, acct: &str) -> String {
+pub(super) async fn lookup(app: &TestApp, viewer: &TestUser, acct: &str) -> String {
     let a = get(app, viewer, &format!("/api/v1/accounts/lookup?acct={acct}")).await;
     a["id"].as_str().unwrap().to_owned()
 }
@@ -55,12 +55,12 @@ async fn edit_status(app: &TestApp, user: &TestUser, s: &Value, text: impl Into<
 }
 
 /// `user@domain` of `user` on `app`.
-fn acct(app: &TestApp, user: &TestUser) -> String {
+pub(super) fn acct(app: &TestApp, user: &TestUser) -> String {
     format!("{}@{}", user.username, domain(app))
 }
 
 /// `viewer`'s relationship with account `id`.
-async fn relationship(app: &TestApp, viewer: &TestUser, id: &str) -> Value {
+pub(super) async fn relationship(app: &TestApp, viewer: &TestUser, id: &str) -> Value {
     get(
         app,
         viewer,
@@ -71,13 +71,13 @@ async fn relationship(app: &TestApp, viewer: &TestUser, id: &str) -> Value {
 }
 
 /// `user`'s own account as `verify_credentials` shows it.
-async fn me(app: &TestApp, user: &TestUser) -> Value {
+pub(super) async fn me(app: &TestApp, user: &TestUser) -> Value {
     get(app, user, "/api/v1/accounts/verify_credentials").await
 }
 
 /// `who` (on `app`) follows the remote `target` (on `remote`) through the API and the
 /// servers settle; returns `target`'s id on `app`.
-pub async fn follow_remote(
+pub(super) async fn follow_remote(
     app: &TestApp,
     who: &TestUser,
     remote: &TestApp,
@@ -91,7 +91,7 @@ pub async fn follow_remote(
 
 /// The uris of `user`'s home timeline (boosts by their original's uri, prefixed `boost:`),
 /// newest first.
-async fn home_uris(app: &TestApp, user: &TestUser) -> Vec<String> {
+pub(super) async fn home_uris(app: &TestApp, user: &TestUser) -> Vec<String> {
     get(app, user, "/api/v1/timelines/home")
         .await
         .as_array()
@@ -105,18 +105,19 @@ async fn home_uris(app: &TestApp, user: &TestUser) -> Vec<String> {
 }
 
 /// The uris of a public timeline page on `app` (`query`: e.g. `remote=true`).
-async fn public_uris(app: &TestApp, query: &str) -> Vec<String> {
-    json(
-        app.get(&format!("/api/v1/timelines/public?{query}"), None)
-            .await,
-        StatusCode::OK,
-    )
-    .await
-    .as_array()
-    .unwrap()
-    .iter()
-    .map(|s| s["uri"].as_str().unwrap().to_owned())
-    .collect()
+pub(super) async fn public_uris(app: &TestApp, query: &str) -> Vec<String> {
+    timeline_uris(app, &format!("/api/v1/timelines/public?{query}")).await
+}
+
+/// The uris of the timeline page at `path` on `app`, read anonymously.
+pub(super) async fn timeline_uris(app: &TestApp, path: &str) -> Vec<String> {
+    json(app.get(path, None).await, StatusCode::OK)
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["uri"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 /// `uris` sorted: remote copies of posts made within the same second have ids in no
@@ -127,7 +128,7 @@ fn sorted(mut uris: Vec<String>) -> Vec<String> {
 }
 
 /// The id on `app` of the status with `uri`, if `app` has it.
-async fn local_id(app: &TestApp, uri: &Value) -> Option<String> {
+pub(super) async fn local_id(app: &TestApp, uri: &Value) -> Option<String> {
     let mut h = app.state.db.read().await.unwrap();
     woolly::db::inbox::status_by_uri(h.conn(), uri.as_str().unwrap())
         .await
@@ -136,7 +137,7 @@ async fn local_id(app: &TestApp, uri: &Value) -> Option<String> {
 }
 
 /// The id on `app` of the status with `uri`, which `app` must have.
-async fn id_on(app: &TestApp, uri: &Value) -> String {
+pub(super) async fn id_on(app: &TestApp, uri: &Value) -> String {
     local_id(app, uri)
         .await
         .unwrap_or_else(|| panic!("{} has no copy of {uri}", app.url))
@@ -155,7 +156,7 @@ async fn status_as(app: &TestApp, viewer: Option<&TestUser>, id: &str) -> (Statu
 }
 
 /// `user`'s notifications as `(type, account acct, status uri)`.
-async fn notifications(app: &TestApp, user: &TestUser) -> Vec<(String, String, String)> {
+pub(super) async fn notifications(app: &TestApp, user: &TestUser) -> Vec<(String, String, String)> {
     get(app, user, "/api/v1/notifications")
         .await
         .as_array()

@@ -1,106 +1,14 @@
 //! Regression tests of the federation security review: spoofed WebFinger answers, activity
 //! ids claimed on another host, keys claimed by another actor, colliding ids. A hostile
-//! actor server ("evil") on 127.0.0.5 serves fixed documents, WebFinger answers chosen per
+//! fake remote ("evil") on 127.0.0.5 serves fixed documents, WebFinger answers chosen per
 //! `resource`.
 
-use std::collections::HashMap;
-use std::sync::Arc;
-
-use axum::extract::{Path, RawQuery, State};
-use axum::response::IntoResponse;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use woolly::federation::signature::SigningKey;
 
+use super::fake_remote::FakeHost;
 use super::inbox::{Signer, count, deliver, signer_of};
 use super::*;
-
-type Docs = Arc<parking_lot::Mutex<HashMap<String, Value>>>;
-
-/// A hostile ActivityPub server: documents by path, or by `path?query` when one is set.
-struct Evil {
-    base: String,
-    authority: String,
-    docs: Docs,
-    _task: tokio::task::JoinHandle<()>,
-}
-
-impl Evil {
-    async fn spawn() -> Evil {
-        let listener = tokio::net::TcpListener::bind("127.0.0.5:0").await.unwrap();
-        let authority = listener.local_addr().unwrap().to_string();
-        let docs: Docs = Arc::default();
-        async fn serve(
-            State(docs): State<Docs>,
-            Path(path): Path<String>,
-            RawQuery(query): RawQuery,
-        ) -> axum::response::Response {
-            let docs = docs.lock();
-            let with_query = query.map(|q| format!("/{path}?{q}"));
-            let doc = with_query
-                .and_then(|k| docs.get(&k))
-                .or_else(|| docs.get(&format!("/{path}")));
-            match doc {
-                Some(doc) => (
-                    [("content-type", "application/activity+json")],
-                    doc.to_string(),
-                )
-                    .into_response(),
-                None => StatusCode::NOT_FOUND.into_response(),
-            }
-        }
-        let app = axum::Router::new()
-            .route("/{*path}", axum::routing::get(serve))
-            .with_state(docs.clone());
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
-        Evil {
-            base: format!("http://{authority}"),
-            authority,
-            docs,
-            _task: task,
-        }
-    }
-
-    fn set(&self, key: &str, doc: Value) {
-        self.docs.lock().insert(key.to_owned(), doc);
-    }
-
-    /// Adds the actor `name` (its `preferredUsername` is `name`); returns its signer.
-    fn actor(&self, name: &str) -> Signer {
-        let (private, public) = woolly::crypto::generate_rsa_keypair().unwrap();
-        let actor = format!("{}/users/{name}", self.base);
-        let key_id = format!("{actor}#main-key");
-        self.set(
-            &format!("/users/{name}"),
-            json!({
-                "@context": ["https://www.w3.org/ns/activitystreams", "https://w3id.org/security/v1"],
-                "id": actor, "type": "Person", "preferredUsername": name,
-                "inbox": format!("{actor}/inbox"),
-                "publicKey": {"id": key_id, "owner": actor, "publicKeyPem": public},
-            }),
-        );
-        Signer {
-            key: SigningKey::from_pem(key_id, &private).unwrap(),
-            actor,
-        }
-    }
-
-    /// Answers WebFinger for `acct:{user}@{domain}` with `subject` and a self link to `actor`.
-    fn finger(&self, user: &str, domain: &str, subject: &str, actor: &str) {
-        let query: String = url::form_urlencoded::Serializer::new(String::new())
-            .append_pair("resource", &format!("acct:{user}@{domain}"))
-            .finish();
-        self.set(
-            &format!("/.well-known/webfinger?{query}"),
-            json!({
-                "subject": subject,
-                "links": [{"rel": "self", "type": "application/activity+json", "href": actor}],
-            }),
-        );
-    }
-}
 
 const PUBLIC: &str = "https://www.w3.org/ns/activitystreams#Public";
 
@@ -136,7 +44,7 @@ async fn lookup(app: &TestApp, acct: &str) -> StatusCode {
 async fn a_reverse_webfinger_answer_naming_another_domain_is_not_stored() {
     each_backend_pair(|a, b| async move {
         let _bob = b.user("bob").await;
-        let evil = Evil::spawn().await;
+        let evil = FakeHost::start("127.0.0.5").await;
         let mallory = evil.actor("bob");
         let victim = format!("acct:bob@{}", domain(&b));
         // Asked for x@evil, evil names its actor bob@evil; asked for bob@evil, it claims
@@ -198,7 +106,7 @@ async fn activity_ids_of_others_cannot_be_claimed_to_suppress_their_activities()
         let bob_s = signer_of(&b, &bob).await;
         let eve_s = signer_of(&b, &eve).await;
         follow_actor(&a, &reader, &bob_s.actor).await;
-        let evil = Evil::spawn().await;
+        let evil = FakeHost::start("127.0.0.5").await;
         let mallory = evil.actor("mallory");
         let id = format!("{}/statuses/7001", bob_s.actor);
         let delete_id = format!("{id}#delete");
@@ -250,7 +158,7 @@ async fn boosts_and_follows_are_only_found_under_the_actors_own_ids() {
         let bob_s = signer_of(&b, &bob).await;
         let eve_s = signer_of(&b, &eve).await;
         follow_actor(&a, &alice, &bob_s.actor).await;
-        let evil = Evil::spawn().await;
+        let evil = FakeHost::start("127.0.0.5").await;
         let mallory = evil.actor("mallory");
         let first = format!("{}/statuses/8001", bob_s.actor);
         post_as(&a, &bob_s, &first, "<p>1</p>").await;
@@ -320,13 +228,13 @@ async fn a_key_id_claimed_by_another_actor_does_not_break_the_owners_deliveries(
         let bob = b.user("bob").await;
         let bob_s = signer_of(&b, &bob).await;
         follow_actor(&a, &reader, &bob_s.actor).await;
-        let evil = Evil::spawn().await;
+        let evil = FakeHost::start("127.0.0.5").await;
         let mallory = evil.actor("mallory");
         // Bob is known to A with his key.
         let first = format!("{}/statuses/9001", bob_s.actor);
         post_as(&a, &bob_s, &first, "<p>1</p>").await;
         // Mallory's profile update claims bob's key id for its own key.
-        let mut doc = evil.docs.lock()["/users/mallory"].clone();
+        let mut doc = evil.doc("/users/mallory");
         doc["publicKey"]["id"] = json!(format!("{}#main-key", bob_s.actor));
         let update = json!({"id": format!("{}#updates/1", mallory.actor), "type": "Update",
                             "actor": mallory.actor, "object": doc});
