@@ -91,7 +91,7 @@ pub struct Config {
     /// attempts over about 2.5 days); tests shrink it. `Retry-After` is honoured as given.
     pub delivery_retry_unit_ms: u64,
     /// Memory for rendered statuses and accounts (`service::hydrate::cache`), in MiB; 0
-    /// turns the cache off. Three quarters hold statuses, one quarter accounts.
+    /// turns the cache off. Half holds statuses, half accounts.
     pub render_cache_mb: u64,
 }
 

@@ -686,3 +686,15 @@ pub async fn lock_rows(c: Conn<'_>, ids: &[i64]) -> Result<(), sqlx::Error> {
         q.fetch_all(c).await.map(|_| ())
     })
 }
+
+/// Ids of local accounts greater than `after`, ascending, at most `limit` (for passes over
+/// every local account in batches).
+pub async fn local_ids_after(c: Conn<'_>, after: i64, limit: i64) -> Result<Vec<i64>, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query_scalar(
+        "SELECT id FROM accounts WHERE domain IS NULL AND id > $1 ORDER BY id LIMIT $2"
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}

@@ -229,9 +229,12 @@ pub async fn viewer_state(
 ) -> Result<ViewerState, sqlx::Error> {
     let mut parts: Vec<String> = Vec::new();
     let mut binds: Vec<i64> = vec![q.viewer];
+    // Padded, like every id list here, so that the statement takes few distinct shapes and
+    // stays in the prepared-statement cache.
     let list = |ids: &[i64], binds: &mut Vec<i64>| {
+        let ids = padded(ids);
         let l = placeholders(binds.len() + 1, ids.len());
-        binds.extend_from_slice(ids);
+        binds.extend_from_slice(&ids);
         l
     };
     if !q.authors.is_empty() {

@@ -220,6 +220,11 @@ impl Db {
             .foreign_keys(true)
             // 8 MiB of page cache per connection; the OS page cache is shared by all.
             .pragma("cache_size", "-8000")
+            // Reads go through a memory map of the first GiB of the file: pages are read
+            // straight from the OS page cache instead of being copied by a `pread` per page
+            // into each connection's cache (a profile of the home timeline spent 11% of the
+            // server's CPU in `pread`). Mapped pages count as file-backed resident memory.
+            .pragma("mmap_size", "1073741824")
             .pragma("temp_store", "memory");
         // An embedded connection cannot drop: no liveness ping on checkout (sqlx's default
         // would cost a round trip to the connection's worker thread per acquire).

@@ -287,6 +287,22 @@ pub fn home_query(viewer: i64, now: i64, page: &Page) -> Query {
     q
 }
 
+/// Removes all but the newest `keep` entries of `account_id`'s home feed; returns how many
+/// went. Mastodon keeps 400 per feed (`FeedManager::MAX_ITEMS`); older entries are not
+/// shown in the home timeline, there or here.
+pub async fn trim_home_feed(c: Conn<'_>, account_id: i64, keep: i64) -> Result<u64, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query(
+        "DELETE FROM home_feed WHERE account_id = $1 AND status_id <= \
+         (SELECT f.status_id FROM home_feed f WHERE f.account_id = $1 \
+          ORDER BY f.status_id DESC LIMIT 1 OFFSET $2)"
+    )
+    .bind(account_id)
+    .bind(keep)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected()))
+}
+
 /// Who reads a public or hashtag timeline, and which statuses they asked for.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct PublicFilter {

@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod domain_blocks;
 pub mod federate;
 pub mod federation;
+pub mod feeds;
 pub mod follows;
 pub mod hydrate;
 pub mod instance_actor;

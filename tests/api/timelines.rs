@@ -1199,3 +1199,39 @@ async fn cached_renderings_follow_every_change() {
     })
     .await;
 }
+
+/// Home feeds are trimmed to their newest entries (Mastodon keeps 400); the timeline then
+/// ends there, and other feeds keep theirs.
+#[tokio::test]
+async fn home_feeds_are_trimmed_to_their_newest_entries() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        follow(&app, aid(&bob), aid(&alice)).await;
+        let mut posted = Vec::new();
+        for i in 0..6 {
+            posted.push(post(&app, aid(&alice), &format!("post {i}")).await);
+        }
+        posted.reverse();
+        assert_eq!(home_ids(&app, &bob).await, posted);
+        let removed = woolly::service::feeds::trim_home_feeds(&app.state.db, 4)
+            .await
+            .unwrap();
+        // Two entries each from alice's and bob's feeds.
+        assert_eq!(removed, 4);
+        assert_eq!(home_ids(&app, &bob).await, posted[..4].to_vec());
+        assert_eq!(home_ids(&app, &alice).await, posted[..4].to_vec());
+        // Nothing more to trim; the statuses themselves remain.
+        let again = woolly::service::feeds::trim_home_feeds(&app.state.db, 4)
+            .await
+            .unwrap();
+        assert_eq!(again, 0);
+        get_ok(
+            &app,
+            &format!("/api/v1/statuses/{}", posted[5]),
+            Some(&bob.token),
+        )
+        .await;
+    })
+    .await;
+}

@@ -120,8 +120,8 @@ impl RenderCache {
     pub fn new(mib: u64) -> RenderCache {
         let bytes = mib * 1024 * 1024;
         RenderCache {
-            statuses: Renderings::new(bytes / 4 * 3, 1024),
-            accounts: Renderings::new(bytes / 4, 1500),
+            statuses: Renderings::new(bytes / 2, 1024),
+            accounts: Renderings::new(bytes / 2, 1500),
         }
     }
 
