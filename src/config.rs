@@ -72,6 +72,9 @@ pub struct Config {
     pub inbox_rate_limit: u32,
     /// `synchronous` setting of SQLite: `normal` (default) or `full`. See ARCHITECTURE.md.
     pub sqlite_synchronous: String,
+    /// How much of the SQLite file each connection reads through a memory map, in MiB (0:
+    /// none, every page is read with `pread`). See ARCHITECTURE.md, Performance.
+    pub sqlite_mmap_mb: u64,
     /// Whether outbound federation requests may reach loopback, private and other
     /// special-purpose addresses, and use plain `http://`. Off by default; tests and local
     /// development turn it on (`WOOLLY_ALLOW_PRIVATE_ADDRESSES=true`).
@@ -116,6 +119,7 @@ impl Default for Config {
             rate_limit_signups: 5,
             inbox_rate_limit: 6000,
             sqlite_synchronous: "normal".into(),
+            sqlite_mmap_mb: 1024,
             allow_private_addresses: false,
             authorized_fetch: false,
             delivery_concurrency: 32,

@@ -18,6 +18,7 @@ use crate::state::AppState;
 pub async fn open_db(config: &Config) -> anyhow::Result<Db> {
     let opts = DbOptions {
         sqlite_synchronous: config.sqlite_synchronous.clone(),
+        sqlite_mmap_mb: config.sqlite_mmap_mb,
         ..DbOptions::default()
     };
     Db::connect(&config.database_url, &opts).await

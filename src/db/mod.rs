@@ -150,6 +150,8 @@ static POSTGRES_MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("migrations/p
 pub struct DbOptions {
     /// SQLite `synchronous` pragma: `normal` or `full`.
     pub sqlite_synchronous: String,
+    /// SQLite `mmap_size`, in MiB.
+    pub sqlite_mmap_mb: u64,
     /// Upper bound of pooled connections (PostgreSQL; SQLite readers).
     pub max_connections: u32,
     /// PostgreSQL `search_path` (tests isolate themselves in a schema).
@@ -160,6 +162,7 @@ impl Default for DbOptions {
     fn default() -> Self {
         DbOptions {
             sqlite_synchronous: "normal".into(),
+            sqlite_mmap_mb: 1024,
             max_connections: 16,
             pg_schema: None,
         }
@@ -220,11 +223,12 @@ impl Db {
             .foreign_keys(true)
             // 8 MiB of page cache per connection; the OS page cache is shared by all.
             .pragma("cache_size", "-8000")
-            // Reads go through a memory map of the first GiB of the file: pages are read
+            // Reads go through a memory map of the file (1 GiB by default): pages are read
             // straight from the OS page cache instead of being copied by a `pread` per page
             // into each connection's cache (a profile of the home timeline spent 11% of the
-            // server's CPU in `pread`). Mapped pages count as file-backed resident memory.
-            .pragma("mmap_size", "1073741824")
+            // server's CPU in `pread`). Mapped pages count as file-backed resident memory,
+            // once per connection that touched them.
+            .pragma("mmap_size", (opts.sqlite_mmap_mb * 1024 * 1024).to_string())
             .pragma("temp_store", "memory");
         // An embedded connection cannot drop: no liveness ping on checkout (sqlx's default
         // would cost a round trip to the connection's worker thread per acquire).
