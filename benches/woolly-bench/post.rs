@@ -78,6 +78,7 @@ pub async fn series(
             path: "/api/v1/statuses".into(),
             token: Some(token.clone()),
             body: Some(Bytes::from(body.to_string())),
+            headers: Vec::new(),
         };
         let t0 = Instant::now();
         let reply = match conn.send(&req, true).await {
@@ -149,6 +150,7 @@ pub async fn series(
             path: format!("/api/v1/statuses/{id}"),
             token: Some(token.clone()),
             body: None,
+            headers: Vec::new(),
         };
         let t0 = Instant::now();
         match conn.send(&req, false).await {
