@@ -40,6 +40,22 @@ pub struct Req {
 }
 
 impl Req {
+    /// A client-API request as the user of `token`, with a JSON body if given.
+    pub fn api(
+        method: Method,
+        path: impl Into<String>,
+        token: Arc<str>,
+        body: Option<&serde_json::Value>,
+    ) -> Req {
+        Req {
+            method,
+            path: path.into(),
+            token: Some(token),
+            body: body.map(|b| Bytes::from(b.to_string())),
+            headers: Vec::new(),
+        }
+    }
+
     /// A GET of `path`, with a bearer token if given.
     pub fn get(path: impl Into<String>, token: Option<Arc<str>>) -> Req {
         Req {
@@ -232,6 +248,17 @@ impl Connection {
             bytes,
             body: keep.then(|| Bytes::from(kept)),
         })
+    }
+
+    /// The connection in `slot` if there is one, else a new one to `addr`.
+    pub async fn reuse(
+        slot: &mut Option<Connection>,
+        addr: SocketAddr,
+    ) -> anyhow::Result<Connection> {
+        match slot.take() {
+            Some(c) => Ok(c),
+            None => Connection::open(addr).await,
+        }
     }
 
     /// Whether the server closed the connection.
@@ -438,16 +465,13 @@ async fn drive_worker(
             }
         }
         let t0 = due.unwrap_or_else(Instant::now);
-        let mut c = match conn.take() {
-            Some(c) => c,
-            None => match Connection::open(addr).await {
-                Ok(c) => c,
-                Err(e) => {
-                    stats.transport_error(format!("connect: {e}"));
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
-                }
-            },
+        let mut c = match Connection::reuse(&mut conn, addr).await {
+            Ok(c) => c,
+            Err(e) => {
+                stats.transport_error(format!("connect: {e}"));
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
         };
         match tokio::time::timeout(REQUEST_TIMEOUT, c.send(&req, false)).await {
             Ok(Ok(reply)) => {
@@ -474,18 +498,15 @@ async fn worker(
     let mut stats = Stats::default();
     let mut conn: Option<Connection> = None;
     while Instant::now() < end {
-        let mut c = match conn.take() {
-            Some(c) => c,
-            None => match Connection::open(addr).await {
-                Ok(c) => c,
-                Err(e) => {
-                    if Instant::now() >= measure_from {
-                        stats.transport_error(format!("connect: {e}"));
-                    }
-                    tokio::time::sleep(Duration::from_millis(10)).await;
-                    continue;
+        let mut c = match Connection::reuse(&mut conn, addr).await {
+            Ok(c) => c,
+            Err(e) => {
+                if Instant::now() >= measure_from {
+                    stats.transport_error(format!("connect: {e}"));
                 }
-            },
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
         };
         let req = generator(&mut rng);
         let t0 = Instant::now();

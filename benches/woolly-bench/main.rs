@@ -114,9 +114,10 @@ struct Args {
     /// Connections the remote servers deliver over (inbox and backlog rows).
     #[arg(long, default_value_t = 50)]
     inbox_connections: usize,
-    /// Activities per second of the inbox row's open-loop run.
-    #[arg(long, default_value_t = 2000.0)]
-    inbox_rate: f64,
+    /// Activities per second of the inbox row's open-loop runs (one run per rate,
+    /// comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "2000")]
+    inbox_rate: Vec<f64>,
     /// Posts measured per delivery variant (shared and personal inboxes).
     #[arg(long, default_value_t = 3)]
     delivery_posts: usize,

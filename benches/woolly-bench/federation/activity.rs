@@ -8,8 +8,8 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use hyper::Method;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
+use rand::SeedableRng;
 use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
 use serde_json::{Value, json};
 use woolly::federation::keys::SigningKey;
 use woolly::federation::signature::sign_request;
@@ -63,7 +63,7 @@ pub fn create_note(
         tags.push(json!({"type": "Mention", "href": uri, "name": format!("@{user}@bench.woolly.example")}));
         cc.push(uri);
     }
-    html.push_str(&sentence(rng));
+    html.push_str(&crate::dataset::sentence(rng, 20, 40));
     html.push_str(&format!(
         " <a href=\"{profile_url}/tags/fediverse\" class=\"mention hashtag\" rel=\"tag\">#<span>Fediverse</span></a></p>"
     ));
@@ -158,58 +158,4 @@ fn signed_post(key: &SigningKey, url: &url::Url, body: Vec<u8>) -> Req {
         body: Some(Bytes::from(body)),
         headers,
     }
-}
-
-/// Twenty to forty words of prose.
-fn sentence(rng: &mut SmallRng) -> String {
-    const WORDS: &[&str] = &[
-        "the",
-        "a",
-        "and",
-        "of",
-        "to",
-        "in",
-        "is",
-        "it",
-        "that",
-        "for",
-        "on",
-        "with",
-        "this",
-        "morning",
-        "coffee",
-        "garden",
-        "server",
-        "walk",
-        "rain",
-        "train",
-        "book",
-        "release",
-        "finally",
-        "lovely",
-        "thread",
-        "photo",
-        "music",
-        "bread",
-        "weekend",
-        "project",
-        "idea",
-        "timeline",
-        "federation",
-        "instance",
-        "community",
-        "river",
-        "mountain",
-        "birds",
-    ];
-    let n = rng.random_range(20..=40);
-    let mut s = String::new();
-    for i in 0..n {
-        if i > 0 {
-            s.push(' ');
-        }
-        s.push_str(WORDS[rng.random_range(0..WORDS.len())]);
-    }
-    s.push('.');
-    s
 }

@@ -8,7 +8,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use hyper::Method;
 use woolly::db::Db;
 use woolly::db::seed;
@@ -72,13 +71,7 @@ pub async fn measure(
             "status": format!("Delivery benchmark post {i}: one post, a thousand remote followers."),
             "visibility": "public",
         });
-        let req = Req {
-            method: Method::POST,
-            path: "/api/v1/statuses".into(),
-            token: Some(token.clone()),
-            body: Some(Bytes::from(body.to_string())),
-            headers: Vec::new(),
-        };
+        let req = Req::api(Method::POST, "/api/v1/statuses", token.clone(), Some(&body));
         let cpu0 = server.cpu_time();
         let t0 = Instant::now();
         let reply = conn.send(&req, true).await?;
@@ -114,13 +107,7 @@ pub async fn measure(
         });
     }
     for id in posted {
-        let req = Req {
-            method: Method::DELETE,
-            path: format!("/api/v1/statuses/{id}"),
-            token: Some(token.clone()),
-            body: None,
-            headers: Vec::new(),
-        };
+        let req = crate::post::delete(&id, token.clone());
         conn.send(&req, false).await?;
     }
     settle(db, Instant::now()).await?;

@@ -147,7 +147,8 @@ pub async fn run(b: &Bench<'_>) -> anyhow::Result<()> {
         inbox_rows.push(warm);
     }
     if only(Scenario::Inbox) {
-        for rate in [None, Some(b.args.inbox_rate)] {
+        let rates = b.args.inbox_rate.iter().map(|r| Some(*r));
+        for rate in std::iter::once(None).chain(rates) {
             eprintln!("  federation: inbox, rate {rate:?}…");
             let label = match rate {
                 None => format!(
