@@ -742,7 +742,7 @@ fn display_name(i: usize) -> String {
 }
 
 /// A sentence of `min..=max` words.
-fn sentence(rng: &mut StdRng, min: usize, max: usize) -> String {
+pub fn sentence(rng: &mut impl Rng, min: usize, max: usize) -> String {
     let words = rng.random_range(min..=max);
     let mut s = String::with_capacity(words * 7);
     for w in 0..words {

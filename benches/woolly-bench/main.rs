@@ -6,9 +6,14 @@
 //! connections, and prints requests/s, latency percentiles, response sizes, errors and the
 //! server's memory. It measures; it never fails because a number is bad. See BENCHMARKS.md.
 //!
+//! The federation rows (`--only inbox,delivery,backlog`, not run by default) add fake remote
+//! servers on loopback addresses: inbox ingestion, delivery of a post to 1,000 remote
+//! followers, and a backlog drained after a restart (see `federation/`).
+//!
 //! Options: `cargo bench -- --help`.
 
 mod dataset;
+mod federation;
 mod load;
 mod post;
 mod server;
@@ -19,7 +24,6 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Parser, ValueEnum};
-use hyper::Method;
 use rand::Rng;
 use woolly::db::seed;
 use woolly::db::{Backend, Db, DbOptions};
@@ -100,6 +104,36 @@ struct Args {
     /// Seed of the data generator.
     #[arg(long, default_value_t = 42)]
     rng_seed: u64,
+    /// Port of the federation rows' fake remote servers (on 127.0.1.1–50 and 127.0.2.1–100);
+    /// fixed so that a kept database's remote accounts stay valid.
+    #[arg(long, default_value_t = 18480)]
+    remote_port: u16,
+    /// Signed activities per measured inbox run.
+    #[arg(long, default_value_t = 20_000)]
+    inbox_activities: usize,
+    /// Connections the remote servers deliver over (inbox and backlog rows).
+    #[arg(long, default_value_t = 50)]
+    inbox_connections: usize,
+    /// Activities per second of the inbox row's open-loop runs (one run per rate,
+    /// comma-separated).
+    #[arg(long, value_delimiter = ',', default_value = "2000")]
+    inbox_rate: Vec<f64>,
+    /// Posts measured per delivery variant (shared and personal inboxes).
+    #[arg(long, default_value_t = 3)]
+    delivery_posts: usize,
+    /// Inbound activities in the backlog (default: two hours at 5 activities/s).
+    #[arg(long, default_value_t = 36_000)]
+    backlog_inbound: usize,
+    /// Queued posts in the backlog, each to 100 shared inboxes (default: two hours at one
+    /// post a minute).
+    #[arg(long, default_value_t = 120)]
+    backlog_posts: usize,
+    /// Home-timeline requests per second during the backlog row (open loop).
+    #[arg(long, default_value_t = 100.0)]
+    home_rate: f64,
+    /// Connections of the backlog row's home-timeline load.
+    #[arg(long, default_value_t = 16)]
+    home_connections: usize,
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
@@ -126,6 +160,22 @@ enum Scenario {
     Static,
     /// POST /api/v1/statuses by user1 and its fan-out.
     Post,
+    /// Signed Create(Note) deliveries from 500 remote actors to the shared inbox.
+    Inbox,
+    /// A post delivered to 1,000 remote followers on 100 hosts.
+    Delivery,
+    /// A two-hour federation backlog drained after a restart, with home-timeline reads.
+    Backlog,
+}
+
+impl Scenario {
+    /// Whether the scenario is one of the federation rows.
+    fn federates(self) -> bool {
+        matches!(
+            self,
+            Scenario::Inbox | Scenario::Delivery | Scenario::Backlog
+        )
+    }
 }
 
 fn main() -> std::process::ExitCode {
@@ -282,7 +332,19 @@ async fn run_backend(
     };
 
     if !args.seed_only {
-        measure(args, backend, server_bin, &workdir, &db_url, &dataset).await?;
+        if args.only.iter().any(|s| !s.federates()) {
+            measure(args, backend, server_bin, &workdir, &db_url, &dataset).await?;
+        }
+        if args.only.iter().any(|s| s.federates()) {
+            federation::run(&federation::Bench {
+                args,
+                server_bin,
+                workdir: &workdir,
+                db_url: &db_url,
+                data: &dataset,
+            })
+            .await?;
+        }
     }
 
     if args.keep {
@@ -311,7 +373,16 @@ async fn measure(
     )
     .await?;
     let port = server::free_port()?;
-    let mut server = Server::start(server_bin, db_url, BASE_URL, port, workdir).await?;
+    let mut server = Server::start(
+        server_bin,
+        db_url,
+        BASE_URL,
+        port,
+        workdir,
+        &[],
+        "server.log",
+    )
+    .await?;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle_rss = server.rss();
 
@@ -507,21 +578,15 @@ fn generator(s: Scenario, data: Arc<Dataset>) -> ReqGen {
     Arc::new(move |rng: &mut rand::rngs::SmallRng| {
         let user = rng.random_range(0..data.tokens.len());
         let token = Some(data.tokens[user].clone());
-        let get = |path: String, token| Req {
-            method: Method::GET,
-            path,
-            token,
-            body: None,
-        };
         match s {
-            Scenario::Home => get("/api/v1/timelines/home?limit=40".into(), token),
-            Scenario::Public => get("/api/v1/timelines/public?local=true&limit=40".into(), token),
+            Scenario::Home => Req::get("/api/v1/timelines/home?limit=40", token),
+            Scenario::Public => Req::get("/api/v1/timelines/public?local=true&limit=40", token),
             Scenario::Account => {
                 let target = data.account_ids[rng.random_range(0..data.account_ids.len())];
-                get(format!("/api/v1/accounts/{target}/statuses"), token)
+                Req::get(format!("/api/v1/accounts/{target}/statuses"), token)
             }
-            Scenario::Verify => get("/api/v1/accounts/verify_credentials".into(), token),
-            Scenario::Static | Scenario::Post => get("/avatars/original/missing.png".into(), None),
+            Scenario::Verify => Req::get("/api/v1/accounts/verify_credentials", token),
+            _ => Req::get("/avatars/original/missing.png", None),
         }
     })
 }
@@ -535,14 +600,9 @@ fn sample_request(s: Scenario, data: &Dataset) -> Req {
         Scenario::Public => "/api/v1/timelines/public?local=true&limit=40".into(),
         Scenario::Account => format!("/api/v1/accounts/{}/statuses", data.account_ids[0]),
         Scenario::Verify => "/api/v1/accounts/verify_credentials".into(),
-        Scenario::Static | Scenario::Post => "/avatars/original/missing.png".into(),
+        _ => "/avatars/original/missing.png".into(),
     };
-    Req {
-        method: Method::GET,
-        token: if s == Scenario::Static { None } else { token },
-        path,
-        body: None,
-    }
+    Req::get(path, if s == Scenario::Static { None } else { token })
 }
 
 fn label(s: Scenario) -> String {
@@ -553,6 +613,9 @@ fn label(s: Scenario) -> String {
         Scenario::Verify => "`GET /api/v1/accounts/verify_credentials`",
         Scenario::Static => "`GET /avatars/original/missing.png` (no database)",
         Scenario::Post => "`POST /api/v1/statuses`",
+        Scenario::Inbox => "`POST /inbox`",
+        Scenario::Delivery => "deliveries",
+        Scenario::Backlog => "backlog drain",
     }
     .into()
 }

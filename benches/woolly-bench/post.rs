@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
 use hyper::Method;
 use woolly::db::Db;
 use woolly::db::seed;
@@ -73,12 +72,7 @@ pub async fn series(
             "status": format!("Benchmark post {i}: measuring how fast a post reaches ten thousand home timelines. #Woolly"),
             "visibility": "public",
         });
-        let req = Req {
-            method: Method::POST,
-            path: "/api/v1/statuses".into(),
-            token: Some(token.clone()),
-            body: Some(Bytes::from(body.to_string())),
-        };
+        let req = Req::api(Method::POST, "/api/v1/statuses", token.clone(), Some(&body));
         let t0 = Instant::now();
         let reply = match conn.send(&req, true).await {
             Ok(r) => r,
@@ -144,12 +138,7 @@ pub async fn series(
     out.stats.latencies_us.sort_unstable();
 
     for id in posted {
-        let req = Req {
-            method: Method::DELETE,
-            path: format!("/api/v1/statuses/{id}"),
-            token: Some(token.clone()),
-            body: None,
-        };
+        let req = delete(&id, token.clone());
         let t0 = Instant::now();
         match conn.send(&req, false).await {
             Ok(reply) => {
@@ -173,4 +162,14 @@ pub async fn series(
     }
     out.deletes.latencies_us.sort_unstable();
     Ok(out)
+}
+
+/// `DELETE /api/v1/statuses/:id` as the user of `token`.
+pub fn delete(id: &impl std::fmt::Display, token: Arc<str>) -> Req {
+    Req::api(
+        Method::DELETE,
+        format!("/api/v1/statuses/{id}"),
+        token,
+        None,
+    )
 }

@@ -26,17 +26,20 @@ pub fn free_port() -> anyhow::Result<u16> {
 }
 
 impl Server {
-    /// Starts `bin serve` on `database_url` with rate limiting off, and waits until it
-    /// accepts connections. The environment's other `WOOLLY_*` variables are not passed on.
+    /// Starts `bin serve` on `database_url` with rate limiting off and the `env` given, and
+    /// waits until it accepts connections. The environment's other `WOOLLY_*` variables are
+    /// not passed on. Its output goes to `log_name` in `workdir`.
     pub async fn start(
         bin: &Path,
         database_url: &str,
         base_url: &str,
         port: u16,
         workdir: &Path,
+        env: &[(&str, &str)],
+        log_name: &str,
     ) -> anyhow::Result<Server> {
         std::fs::create_dir_all(workdir)?;
-        let log = workdir.join("server.log");
+        let log = workdir.join(log_name);
         let out = std::fs::File::create(&log)?;
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let mut cmd = Command::new(bin);
@@ -52,6 +55,7 @@ impl Server {
             .env("WOOLLY_DATABASE_URL", database_url)
             .env("WOOLLY_DATA_DIR", workdir.join("data"))
             .env("WOOLLY_RATE_LIMIT", "false")
+            .envs(env.iter().copied())
             .current_dir(workdir)
             .stdin(Stdio::null())
             .stdout(out.try_clone()?)

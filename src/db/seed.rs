@@ -1,7 +1,7 @@
 //! Bulk seeding for the benchmark (`cargo bench`): multi-row INSERTs written once for both
 //! engines (materialised home-feed rows included), counter recomputation, and the few
 //! administrative statements the benchmark needs (a dedicated PostgreSQL database, fan-out
-//! progress).
+//! progress, the federation rows' remote accounts and queue progress).
 //!
 //! Nothing here runs in the server; it lives in the data layer so that all SQL stays in one
 //! place. The benchmark generates the rows (see `benches/woolly/dataset.rs`).
@@ -39,6 +39,9 @@ pub trait SeedRow {
     const TABLE: &'static str;
     /// Column names, in the order [`SeedRow::values`] pushes them.
     const COLUMNS: &'static [&'static str];
+    /// Appended to the INSERT (`ON CONFLICT DO NOTHING` for rows a reused database may
+    /// already hold).
+    const ON_CONFLICT: &'static str = "";
     /// Appends this row's values, one per column.
     fn values<'a>(&'a self, out: &mut Vec<Val<'a>>);
 }
@@ -178,7 +181,58 @@ impl SeedRow for TokenRow {
     }
 }
 
-/// A follow between two local accounts.
+/// A remote account: an actor on one of the benchmark's fake servers. Its key is left out
+/// (`key_id` NULL), so the server fetches the actor document the first time it needs it. An
+/// account with the same URI already stored is left as it is.
+#[derive(Debug, Clone)]
+pub struct RemoteAccountRow {
+    pub id: i64,
+    pub username: String,
+    /// `host[:port]`, as the server derives it from the URI.
+    pub domain: String,
+    pub uri: String,
+    pub inbox_url: String,
+    pub shared_inbox_url: Option<String>,
+    pub followers_url: String,
+    pub created_at: i64,
+}
+
+impl SeedRow for RemoteAccountRow {
+    const TABLE: &'static str = "accounts";
+    const COLUMNS: &'static [&'static str] = &[
+        "id",
+        "username",
+        "domain",
+        "display_name",
+        "uri",
+        "url",
+        "inbox_url",
+        "shared_inbox_url",
+        "followers_url",
+        "actor_type",
+        "created_at",
+        "updated_at",
+    ];
+    const ON_CONFLICT: &'static str = "ON CONFLICT DO NOTHING";
+    fn values<'a>(&'a self, out: &mut Vec<Val<'a>>) {
+        out.extend([
+            Val::Int(self.id),
+            Val::Text(&self.username),
+            Val::Text(&self.domain),
+            Val::Text(&self.username),
+            Val::Text(&self.uri),
+            Val::Text(&self.uri),
+            Val::Text(&self.inbox_url),
+            Val::OptText(self.shared_inbox_url.as_deref()),
+            Val::Text(&self.followers_url),
+            Val::Text("Person"),
+            Val::Int(self.created_at),
+            Val::Int(self.created_at),
+        ]);
+    }
+}
+
+/// A follow (an existing one is left as it is).
 #[derive(Debug, Clone)]
 pub struct FollowRow {
     pub id: i64,
@@ -191,6 +245,7 @@ impl SeedRow for FollowRow {
     const TABLE: &'static str = "follows";
     const COLUMNS: &'static [&'static str] =
         &["id", "account_id", "target_account_id", "created_at"];
+    const ON_CONFLICT: &'static str = "ON CONFLICT DO NOTHING";
     fn values<'a>(&'a self, out: &mut Vec<Val<'a>>) {
         out.extend([
             Val::Int(self.id),
@@ -357,7 +412,13 @@ impl SeedRow for HomeFeedRow {
 /// `INSERT INTO table (cols) VALUES (…),(…)` for `rows` rows. SQLite gets anonymous `?`
 /// placeholders: with thousands of `$N` names, resolving each name is a linear search inside
 /// SQLite, which makes large statements quadratic.
-fn insert_sql(table: &str, columns: &[&str], rows: usize, anonymous: bool) -> String {
+fn insert_sql(
+    table: &str,
+    columns: &[&str],
+    rows: usize,
+    anonymous: bool,
+    on_conflict: &str,
+) -> String {
     let cols = columns.len();
     let mut sql = String::with_capacity(64 + rows * cols * 7);
     sql.push_str("INSERT INTO ");
@@ -377,6 +438,10 @@ fn insert_sql(table: &str, columns: &[&str], rows: usize, anonymous: bool) -> St
         }
         sql.push(')');
     }
+    if !on_conflict.is_empty() {
+        sql.push(' ');
+        sql.push_str(on_conflict);
+    }
     sql
 }
 
@@ -392,9 +457,11 @@ pub async fn insert_rows<R: SeedRow>(mut c: Conn<'_>, rows: &[R]) -> Result<u64,
     for chunk in rows.chunks(per) {
         let partial;
         let sql: &str = if chunk.len() == per {
-            full_sql.get_or_insert_with(|| insert_sql(R::TABLE, R::COLUMNS, per, anonymous))
+            full_sql.get_or_insert_with(|| {
+                insert_sql(R::TABLE, R::COLUMNS, per, anonymous, R::ON_CONFLICT)
+            })
         } else {
-            partial = insert_sql(R::TABLE, R::COLUMNS, chunk.len(), anonymous);
+            partial = insert_sql(R::TABLE, R::COLUMNS, chunk.len(), anonymous, R::ON_CONFLICT);
             &partial
         };
         vals.clear();
@@ -542,6 +609,102 @@ pub async fn home_feed_count(c: Conn<'_>, status_id: i64) -> Result<i64, sqlx::E
     .await)
 }
 
+/// Accounts on the `domains` given, as (id, uri).
+pub async fn accounts_on(
+    c: Conn<'_>,
+    domains: &[String],
+) -> Result<Vec<(i64, String)>, sqlx::Error> {
+    if domains.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT id, uri FROM accounts WHERE domain IN ({}) ORDER BY id",
+        super::placeholders(1, domains.len())
+    );
+    with_conn!(c, |c| {
+        let mut q = sqlx::query_as::<_, (i64, String)>(sqlx::AssertSqlSafe(sql.as_str()));
+        for d in domains {
+            q = q.bind(d);
+        }
+        q.fetch_all(c).await
+    })
+}
+
+/// Forgets the keys of the accounts on `domains`, so that the server fetches their actor
+/// documents again the next time they sign something.
+pub async fn forget_keys(c: Conn<'_>, domains: &[String]) -> Result<(), sqlx::Error> {
+    if domains.is_empty() {
+        return Ok(());
+    }
+    let sql = format!(
+        "UPDATE accounts SET key_id = NULL, public_key_pem = '', fetched_at = NULL          WHERE domain IN ({})",
+        super::placeholders(1, domains.len())
+    );
+    with_conn!(c, |c| {
+        let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+        for d in domains {
+            q = q.bind(d);
+        }
+        q.execute(c).await.map(|_| ())
+    })
+}
+
+/// Recomputes `followers_count` and `following_count` of the accounts `ids`.
+pub async fn recount_follows(mut c: Conn<'_>, ids: &[i64]) -> Result<(), sqlx::Error> {
+    for chunk in ids.chunks(MAX_ROWS) {
+        let sql = format!(
+            "UPDATE accounts SET \
+               followers_count = (SELECT COUNT(*) FROM follows f WHERE f.target_account_id = accounts.id), \
+               following_count = (SELECT COUNT(*) FROM follows f WHERE f.account_id = accounts.id) \
+             WHERE id IN ({})",
+            super::placeholders(1, chunk.len())
+        );
+        with_conn!(c.re(), |c| {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+            for id in chunk {
+                q = q.bind(id);
+            }
+            q.execute(c).await.map(|_| ())
+        })?;
+    }
+    Ok(())
+}
+
+/// Activities received by inboxes since `since` (unix ms): how many, and how many of them
+/// their `Inbox` job has processed.
+pub async fn inbox_progress(c: Conn<'_>, since: i64) -> Result<(i64, i64), sqlx::Error> {
+    with_conn!(c, |c| sqlx::query_as::<_, (i64, i64)>(
+        "SELECT COUNT(*), COUNT(processed_at) FROM inbox_activities WHERE received_at >= $1"
+    )
+    .bind(since)
+    .fetch_one(c)
+    .await)
+}
+
+/// The delivery queue: deliveries queued, and those among them not yet attempted or being
+/// sent (the rest failed and wait for their retry).
+pub async fn delivery_progress(c: Conn<'_>) -> Result<(i64, i64), sqlx::Error> {
+    with_conn!(c, |c| sqlx::query_as::<_, (i64, i64)>(
+        "SELECT COUNT(*), COUNT(CASE WHEN attempts = 0 OR locked_until IS NOT NULL THEN 1 END) \
+         FROM deliveries"
+    )
+    .fetch_one(c)
+    .await)
+}
+
+/// Empties the delivery queue and the hosts' failure records (between benchmark runs, with
+/// the server stopped).
+pub async fn clear_delivery_queue(mut c: Conn<'_>) -> Result<(), sqlx::Error> {
+    for sql in [
+        "DELETE FROM deliveries",
+        "DELETE FROM outbox_activities",
+        "DELETE FROM delivery_hosts",
+    ] {
+        with_conn!(c.re(), |c| sqlx::query(sql).execute(c).await.map(|_| ()))?;
+    }
+    Ok(())
+}
+
 /// The database engine's version string (`sqlite_version()` or PostgreSQL's `server_version`).
 pub async fn engine_version(c: Conn<'_>) -> Result<String, sqlx::Error> {
     match c {
@@ -632,12 +795,12 @@ mod tests {
     #[test]
     fn multi_row_insert_statement() {
         assert_eq!(
-            insert_sql("t", &["a", "b"], 2, false),
+            insert_sql("t", &["a", "b"], 2, false, ""),
             "INSERT INTO t (a, b) VALUES ($1,$2),($3,$4)"
         );
         assert_eq!(
-            insert_sql("t", &["a", "b"], 2, true),
-            "INSERT INTO t (a, b) VALUES (?,?),(?,?)"
+            insert_sql("t", &["a", "b"], 2, true, "ON CONFLICT DO NOTHING"),
+            "INSERT INTO t (a, b) VALUES (?,?),(?,?) ON CONFLICT DO NOTHING"
         );
     }
 
