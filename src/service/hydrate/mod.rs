@@ -155,29 +155,24 @@ pub trait Audience {
     fn visibility(&self) -> &str;
 }
 
-impl Audience for StatusRow {
-    fn status_id(&self) -> i64 {
-        self.id
-    }
-    fn author_id(&self) -> i64 {
-        self.account_id
-    }
-    fn visibility(&self) -> &str {
-        &self.visibility
-    }
+/// Status rows and status keys carry the same three columns under the same names.
+macro_rules! audience_from_columns {
+    ($($t:ty),*) => {$(
+        impl Audience for $t {
+            fn status_id(&self) -> i64 {
+                self.id
+            }
+            fn author_id(&self) -> i64 {
+                self.account_id
+            }
+            fn visibility(&self) -> &str {
+                &self.visibility
+            }
+        }
+    )*};
 }
 
-impl Audience for StatusKey {
-    fn status_id(&self) -> i64 {
-        self.id
-    }
-    fn author_id(&self) -> i64 {
-        self.account_id
-    }
-    fn visibility(&self) -> &str {
-        &self.visibility
-    }
-}
+audience_from_columns!(StatusRow, StatusKey);
 
 /// Authors (other than the viewer) of `rows`, and whether any is followers-only, and the
 /// restricted (followers-only or direct) statuses of others: what visibility depends on.
