@@ -49,23 +49,8 @@ use crate::time::now_ms;
 /// Largest activity accepted.
 pub const MAX_ACTIVITY_BYTES: usize = 1024 * 1024;
 
-/// `POST /inbox`.
+/// `POST /inbox`, and `POST /actor/inbox` (the instance actor's inbox, handled alike).
 pub async fn shared(
-    State(state): State<AppState>,
-    ip: Option<Extension<ClientIp>>,
-    method: Method,
-    OriginalUri(uri): OriginalUri,
-    headers: HeaderMap,
-    body: Body,
-) -> Response {
-    if let Some(refused) = rate_limited(&state, ip) {
-        return refused;
-    }
-    receive(&state, &method, &uri, &headers, body).await
-}
-
-/// `POST /actor/inbox`: the instance actor's inbox (same handling as the shared inbox).
-pub async fn instance_actor(
     State(state): State<AppState>,
     ip: Option<Extension<ClientIp>>,
     method: Method,

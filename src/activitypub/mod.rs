@@ -37,7 +37,8 @@ pub fn routes() -> Router<AppState> {
             get(webfinger::host_meta_json),
         )
         .route("/inbox", post(inbox::shared))
-        .route("/actor/inbox", post(inbox::instance_actor))
+        // The instance actor's inbox is handled as the shared inbox.
+        .route("/actor/inbox", post(inbox::shared))
         .route("/users/{username}/inbox", post(inbox::user))
         .route("/actor", get(actors::instance_actor))
         .route("/actor/outbox", get(actors::instance_actor_outbox))

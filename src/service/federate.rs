@@ -57,41 +57,41 @@ async fn status_audience(
 
 /// A new local status (not a boost): `Create(Note)`.
 pub async fn status_created(
-    mut c: Conn<'_>,
+    c: Conn<'_>,
     site: Site<'_>,
     status_id: i64,
 ) -> Result<(), sqlx::Error> {
-    let Some(s) = statuses::get(c.re(), status_id).await? else {
-        return Ok(());
-    };
-    let audience = status_audience(c.re(), &s, false).await?;
-    let Some(to) = outbox::remote_recipients(c.re(), s.account_id, &audience).await? else {
-        return Ok(());
-    };
-    let sender = s.account_id;
-    if let Some(StatusDocument::Note(p)) = documents::documents(c.re(), vec![s]).await?.pop() {
-        let activity = render::create_document(site, &p);
-        outbox::enqueue_resolved(c, sender, &activity, &to).await?;
-    }
-    Ok(())
+    note_activity(c, site, status_id, false, render::create_document).await
 }
 
 /// An edited local status: `Update(Note)`, also to accounts no longer mentioned.
 pub async fn status_updated(
+    c: Conn<'_>,
+    site: Site<'_>,
+    status_id: i64,
+) -> Result<(), sqlx::Error> {
+    note_activity(c, site, status_id, true, render::update_note).await
+}
+
+/// Renders `status_id`'s Note into an activity with `render` and queues it for the remote
+/// part of its audience (`with_unmentioned`: also accounts an edit stopped mentioning).
+async fn note_activity(
     mut c: Conn<'_>,
     site: Site<'_>,
     status_id: i64,
+    with_unmentioned: bool,
+    render: fn(Site<'_>, &render::NoteParts) -> serde_json::Value,
 ) -> Result<(), sqlx::Error> {
     let Some(s) = statuses::get(c.re(), status_id).await? else {
         return Ok(());
     };
-    let audience = status_audience(c.re(), &s, true).await?;
+    let audience = status_audience(c.re(), &s, with_unmentioned).await?;
     let Some(to) = outbox::remote_recipients(c.re(), s.account_id, &audience).await? else {
         return Ok(());
     };
     let sender = s.account_id;
     if let Some(StatusDocument::Note(p)) = documents::documents(c.re(), vec![s]).await?.pop() {
-        let activity = render::update_note(site, &p);
+        let activity = render(site, &p);
         outbox::enqueue_resolved(c, sender, &activity, &to).await?;
     }
     Ok(())
