@@ -62,6 +62,12 @@ pub enum Job {
         #[serde(default)]
         after: i64,
     },
+    /// Add statuses written before the search index existed to it, in batches
+    /// (`service::search::index_backlog`; enqueued by migration 0200).
+    IndexStatuses {
+        /// The last status id indexed.
+        after: i64,
+    },
 }
 
 impl Job {
@@ -73,6 +79,7 @@ impl Job {
             Job::Inbox { .. } => "inbox",
             Job::ExpandDelivery { .. } => "expand_delivery",
             Job::ApplyDomainBlock { .. } => "apply_domain_block",
+            Job::IndexStatuses { .. } => "index_statuses",
         }
     }
 }
@@ -123,6 +130,9 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<Option<Job>> {
         } => {
             return crate::service::domain_blocks::enforce::run(state, *block_id, *phase, *after)
                 .await;
+        }
+        Job::IndexStatuses { after } => {
+            return crate::service::search::index_backlog(state, *after).await;
         }
     }
     Ok(None)

@@ -1,7 +1,8 @@
 //! `GET /api/v2/search`: accounts and hashtags this server knows, and local URLs.
 //!
-//! Status results are empty but for URL lookups: full-text search of statuses arrives in a
-//! later issue (Mastodon, too, only offers it with a search backend configured). With
+//! Statuses are found by full-text search (`service::search`: Mastodon's query operators,
+//! among what the searcher wrote or interacted with and public posts of indexable accounts),
+//! for signed-in searchers only, as in Mastodon. With
 //! `resolve=true` and a user token, `@user@domain` / `user@domain` and remote post or profile
 //! URLs are resolved from their servers (WebFinger, signed fetches) within a time budget.
 
@@ -20,6 +21,7 @@ use crate::error::{AppError, AppResult};
 use crate::federation::resolve::{self, Found};
 use crate::service::hydrate::{self, RawJson, StatusOptions};
 use crate::service::locate::{LocalUrl, parse_local_url};
+use crate::service::search;
 use crate::state::AppState;
 use crate::time::now_ms;
 
@@ -121,7 +123,6 @@ async fn search(
     let wants = |t: &str| p.kind.as_deref().is_none_or(|k| k == t);
     let cfg = &state.config;
     let mut accounts_out = Vec::new();
-    let mut statuses_out = Vec::new();
     let mut hashtags_out = Vec::new();
     let is_url = q.starts_with("https://") || q.starts_with("http://");
     // Remote resolution (a user token only, as in Mastodon), before any database handle is
@@ -148,17 +149,11 @@ async fn search(
     {
         accounts_out.push(hydrate::account(cfg, a));
     }
+    let mut status_ids = Vec::new();
     if let Some(id) = resolved_status
         && wants("statuses")
     {
-        statuses_out = hydrate::statuses(
-            h.conn(),
-            &state.render(),
-            viewer,
-            &[id],
-            StatusOptions::default(),
-        )
-        .await?;
+        status_ids.push(id);
     }
     if p.resolve && is_url {
         if offset == 0 {
@@ -171,16 +166,7 @@ async fn search(
                         accounts_out.push(hydrate::account(cfg, &a));
                     }
                 }
-                Some(LocalUrl::Status(id)) if wants("statuses") => {
-                    statuses_out = hydrate::statuses(
-                        h.conn(),
-                        &state.render(),
-                        viewer,
-                        &[id],
-                        StatusOptions::default(),
-                    )
-                    .await?;
-                }
+                Some(LocalUrl::Status(id)) if wants("statuses") => status_ids.push(id),
                 _ => {}
             }
         }
@@ -208,6 +194,12 @@ async fn search(
                     .map(|a| hydrate::account(cfg, a)),
             );
         }
+        // Statuses only for a signed-in searcher, as in Mastodon.
+        if let Some(v) = viewer
+            && wants("statuses")
+        {
+            status_ids = search::statuses(h.conn(), v, &state.domain, q, limit, offset).await?;
+        }
         if wants("hashtags") && !q.contains('@') {
             let term = q.trim_start_matches('#');
             if !term.is_empty() {
@@ -216,6 +208,18 @@ async fn search(
             }
         }
     }
+    let statuses_out = if status_ids.is_empty() {
+        Vec::new()
+    } else {
+        hydrate::statuses(
+            h.conn(),
+            &state.render(),
+            viewer,
+            &status_ids,
+            StatusOptions::default(),
+        )
+        .await?
+    };
     Ok(RawJson::object(&[
         ("accounts", RawJson::of(&accounts_out).as_str()),
         (

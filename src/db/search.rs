@@ -142,3 +142,362 @@ pub async fn recently_used_tags(
     .await
     })
 }
+
+/// The text a status is found by: its content warning and the text of its HTML (tags dropped,
+/// block elements and line breaks turned into spaces, character references decoded).
+pub fn document_of(spoiler_text: &str, content_html: &str) -> String {
+    let mut out = String::with_capacity(spoiler_text.len() + content_html.len() + 1);
+    out.push_str(spoiler_text);
+    out.push(' ');
+    let mut rest = content_html;
+    while let Some(i) = rest.find(['<', '&']) {
+        out.push_str(&rest[..i]);
+        rest = &rest[i..];
+        if rest.starts_with('<') {
+            let end = rest.find('>').map_or(rest.len(), |e| e + 1);
+            let name = rest[1..end]
+                .trim_start_matches('/')
+                .split(|c: char| !c.is_ascii_alphanumeric())
+                .next()
+                .unwrap_or("")
+                .to_ascii_lowercase();
+            if matches!(
+                name.as_str(),
+                "p" | "br"
+                    | "div"
+                    | "li"
+                    | "ul"
+                    | "ol"
+                    | "blockquote"
+                    | "pre"
+                    | "h1"
+                    | "h2"
+                    | "h3"
+                    | "h4"
+                    | "h5"
+                    | "h6"
+            ) {
+                out.push(' ');
+            }
+            rest = &rest[end..];
+        } else {
+            let (decoded, used) = decode_reference(rest);
+            match decoded {
+                Some(ch) => out.push(ch),
+                None => out.push('&'),
+            }
+            rest = &rest[used..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Decodes the character reference at the start of `s` (which starts with `&`): the character
+/// and the bytes it took, or `None` and 1 when it is not one we know.
+fn decode_reference(s: &str) -> (Option<char>, usize) {
+    let Some(end) = s.get(..12).unwrap_or(s).find(';') else {
+        return (None, 1);
+    };
+    let body = &s[1..end];
+    let ch = match body {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        "nbsp" => Some(' '),
+        _ => body
+            .strip_prefix("#x")
+            .or_else(|| body.strip_prefix("#X"))
+            .and_then(|h| u32::from_str_radix(h, 16).ok())
+            .or_else(|| body.strip_prefix('#').and_then(|d| d.parse().ok()))
+            .and_then(char::from_u32),
+    };
+    match ch {
+        Some(c) => (Some(c), end + 1),
+        None => (None, 1),
+    }
+}
+
+/// Text as the index holds it: compatibility-decomposed with the combining marks dropped, so
+/// that `élan` is found by `elan` on both engines (PostgreSQL's `simple` configuration keeps
+/// accents; the same folding is applied to query terms).
+pub fn fold(text: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    use unicode_normalization::char::is_combining_mark;
+    text.nfkd().filter(|c| !is_combining_mark(*c)).collect()
+}
+
+/// Writes (or rewrites) the search entry of status `id`.
+pub async fn index_status(c: Conn<'_>, id: i64, document: &str) -> Result<(), sqlx::Error> {
+    let document = fold(document);
+    match c {
+        Conn::Sqlite(c) => {
+            // A contentless FTS5 table takes no UPSERT: the old entry is deleted first.
+            sqlx::query("DELETE FROM status_search WHERE rowid = $1")
+                .bind(id)
+                .execute(&mut *c)
+                .await?;
+            sqlx::query("INSERT INTO status_search (rowid, document) VALUES ($1, $2)")
+                .bind(id)
+                .bind(&document)
+                .execute(c)
+                .await
+                .map(|_| ())
+        }
+        Conn::Postgres(c) => sqlx::query(
+            "INSERT INTO status_search (status_id, document) VALUES ($1, to_tsvector('simple', $2)) \
+             ON CONFLICT (status_id) DO UPDATE SET document = excluded.document",
+        )
+        .bind(id)
+        .bind(&document)
+        .execute(c)
+        .await
+        .map(|_| ()),
+    }
+}
+
+/// Statuses (not boosts) after `after`, in id order, with what their search entries are made
+/// of: `(id, spoiler_text, content)`. For indexing statuses written before the index existed.
+pub async fn statuses_to_index(
+    c: Conn<'_>,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<(i64, String, String)>, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query_as::<_, (i64, String, String)>(
+        "SELECT id, spoiler_text, content FROM statuses WHERE id > $1 AND reblog_of_id IS NULL \
+         ORDER BY id LIMIT $2"
+    )
+    .bind(after)
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}
+
+/// Which statuses a search looks through (Mastodon's `in:` operator).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum SearchScope {
+    /// Statuses the searcher wrote, was mentioned in, favourited, bookmarked or boosted.
+    Library,
+    /// Public statuses of accounts that let themselves be indexed.
+    Public,
+    /// Both.
+    #[default]
+    All,
+}
+
+/// A full-text status search, already parsed (`service::search_query`).
+#[derive(Debug, Clone, Default)]
+pub struct StatusSearch {
+    /// Who searches.
+    pub viewer: i64,
+    /// Words or phrases every result contains.
+    pub terms: Vec<String>,
+    /// Words or phrases no result contains.
+    pub excluded: Vec<String>,
+    /// Where to look.
+    pub scope: SearchScope,
+    /// Only statuses by this account.
+    pub author: Option<i64>,
+    /// No statuses by these accounts.
+    pub excluded_authors: Vec<i64>,
+    /// Only statuses in this language (ISO 639 code).
+    pub language: Option<String>,
+    /// Only replies (`true`) or only non-replies (`false`).
+    pub replies: Option<bool>,
+    /// Only sensitive (`true`) or only non-sensitive (`false`) statuses.
+    pub sensitive: Option<bool>,
+    /// Only statuses created at or after this time (unix ms).
+    pub since_ms: Option<i64>,
+    /// Only statuses created before this time (unix ms).
+    pub until_ms: Option<i64>,
+    /// Page size.
+    pub limit: i64,
+    /// Results skipped.
+    pub offset: i64,
+    /// Now (unix ms), for expiring mutes.
+    pub now: i64,
+}
+
+/// Whether a term holds anything the tokenizers index (letters or digits).
+fn indexable_term(t: &str) -> bool {
+    t.chars().any(char::is_alphanumeric)
+}
+
+/// An FTS5 phrase: the term in double quotes, inner quotes doubled, so that no operator or
+/// column filter can be smuggled in.
+fn fts5_phrase(t: &str) -> String {
+    format!("\"{}\"", t.replace('"', "\"\""))
+}
+
+/// Ids of the statuses matching `s`, newest first. Visibility is applied by the caller
+/// (`service::hydrate`); the scope and the viewer's blocks and mutes are applied here.
+pub async fn search_statuses(c: Conn<'_>, s: &StatusSearch) -> Result<Vec<i64>, sqlx::Error> {
+    search_statuses_query(c.is_sqlite(), s).fetch_ids(c).await
+}
+
+/// The query behind [`search_statuses`] (exposed for query-plan checks).
+pub fn search_statuses_query(sqlite: bool, s: &StatusSearch) -> Query {
+    let terms: Vec<String> = s
+        .terms
+        .iter()
+        .filter(|t| indexable_term(t))
+        .map(|t| fold(t))
+        .collect();
+    let excluded: Vec<String> = s
+        .excluded
+        .iter()
+        .filter(|t| indexable_term(t))
+        .map(|t| fold(t))
+        .collect();
+    let mut q;
+    if terms.is_empty() {
+        q = Query::new("SELECT s.id FROM statuses s WHERE s.reblog_of_id IS NULL");
+        if !excluded.is_empty() {
+            if sqlite {
+                let expr = excluded
+                    .iter()
+                    .map(|t| fts5_phrase(t))
+                    .collect::<Vec<_>>()
+                    .join(" OR ");
+                q.push(
+                    " AND s.id NOT IN (SELECT rowid FROM status_search WHERE status_search MATCH ",
+                )
+                .push_arg(expr)
+                .push(")");
+            } else {
+                q.push(" AND NOT EXISTS (SELECT 1 FROM status_search f WHERE f.status_id = s.id AND f.document @@ (");
+                push_pg_tsquery(&mut q, &excluded, " || ");
+                q.push("))");
+            }
+        }
+    } else if sqlite {
+        let mut expr = terms
+            .iter()
+            .map(|t| fts5_phrase(t))
+            .collect::<Vec<_>>()
+            .join(" ");
+        for t in &excluded {
+            expr = format!("({expr}) NOT {}", fts5_phrase(t));
+        }
+        q = Query::new(
+            "SELECT s.id FROM status_search f JOIN statuses s ON s.id = f.rowid \
+             WHERE f.status_search MATCH ",
+        );
+        q.push_arg(expr).push(" AND s.reblog_of_id IS NULL");
+    } else {
+        q = Query::new(
+            "SELECT s.id FROM status_search f JOIN statuses s ON s.id = f.status_id WHERE f.document @@ (",
+        );
+        push_pg_tsquery(&mut q, &terms, " && ");
+        for t in &excluded {
+            q.push(" && !!phraseto_tsquery('simple', ")
+                .push_arg(t.as_str())
+                .push(")");
+        }
+        q.push(") AND s.reblog_of_id IS NULL");
+    }
+    let v = q.arg(s.viewer);
+    let library = format!(
+        "(s.account_id = {v} \
+          OR EXISTS (SELECT 1 FROM mentions m WHERE m.status_id = s.id AND m.account_id = {v}) \
+          OR EXISTS (SELECT 1 FROM favourites f2 WHERE f2.account_id = {v} AND f2.status_id = s.id) \
+          OR EXISTS (SELECT 1 FROM bookmarks b2 WHERE b2.account_id = {v} AND b2.status_id = s.id) \
+          OR EXISTS (SELECT 1 FROM statuses r WHERE r.account_id = {v} AND r.reblog_of_id = s.id))"
+    );
+    let public = "(s.visibility = 'public' AND EXISTS \
+                  (SELECT 1 FROM accounts ia WHERE ia.id = s.account_id AND ia.indexable))";
+    match s.scope {
+        SearchScope::Library => q.push(&format!(" AND {library}")),
+        SearchScope::Public => q.push(&format!(" AND {public}")),
+        SearchScope::All => q.push(&format!(" AND ({library} OR {public})")),
+    };
+    if let Some(a) = s.author {
+        q.push(" AND s.account_id = ").push_arg(a);
+    }
+    if !s.excluded_authors.is_empty() {
+        q.push(" AND s.account_id NOT IN (")
+            .push_list(&s.excluded_authors)
+            .push(")");
+    }
+    if let Some(lang) = &s.language {
+        q.push(" AND s.language = ").push_arg(lang.as_str());
+    }
+    match s.replies {
+        Some(true) => q.push(" AND s.in_reply_to_id IS NOT NULL"),
+        Some(false) => q.push(" AND s.in_reply_to_id IS NULL"),
+        None => &mut q,
+    };
+    if let Some(sensitive) = s.sensitive {
+        q.push(" AND s.sensitive = ").push_arg(sensitive);
+    }
+    if let Some(since) = s.since_ms {
+        q.push(" AND s.id >= ")
+            .push_arg(crate::id::min_id_at(since));
+    }
+    if let Some(until) = s.until_ms {
+        q.push(" AND s.id < ").push_arg(crate::id::min_id_at(until));
+    }
+    // Authors who are suspended, or whom the searcher blocks or mutes (or who block them).
+    let now = q.arg(s.now);
+    q.push(&format!(
+        " AND NOT EXISTS (SELECT 1 FROM accounts sa WHERE sa.id = s.account_id AND sa.suspended_at IS NOT NULL) \
+          AND NOT EXISTS (SELECT 1 FROM blocks bl WHERE bl.account_id = {v} AND bl.target_account_id = s.account_id) \
+          AND NOT EXISTS (SELECT 1 FROM blocks bl WHERE bl.account_id = s.account_id AND bl.target_account_id = {v}) \
+          AND NOT EXISTS (SELECT 1 FROM mutes mu WHERE mu.account_id = {v} AND mu.target_account_id = s.account_id \
+                          AND (mu.expires_at IS NULL OR mu.expires_at > {now}))"
+    ));
+    // FTS5 returns its matches in rowid order when asked for it, so SQLite stops after a page
+    // without sorting every match.
+    let order = if sqlite && !terms.is_empty() {
+        "f.rowid"
+    } else {
+        "s.id"
+    };
+    q.push(&format!(" ORDER BY {order} DESC LIMIT "))
+        .push_arg(s.limit)
+        .push(" OFFSET ")
+        .push_arg(s.offset);
+    q
+}
+
+/// Appends `phraseto_tsquery('simple', $a) <op> phraseto_tsquery('simple', $b) …`.
+fn push_pg_tsquery(q: &mut Query, terms: &[String], op: &str) {
+    for (i, t) in terms.iter().enumerate() {
+        if i > 0 {
+            q.push(op);
+        }
+        q.push("phraseto_tsquery('simple', ")
+            .push_arg(t.as_str())
+            .push(")");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn documents_are_the_text_of_the_html() {
+        assert_eq!(
+            document_of(
+                "cw",
+                "<p>Hello <a href=\"https://x.example/\"><span>x.example</span></a> &amp; &lt;b&gt;</p><p>second&#33;&#x21;<br>line &nbsp;</p>"
+            ),
+            "cw  Hello x.example & <b>  second!! line   "
+        );
+        assert_eq!(document_of("", "a & b &bogus; &"), " a & b &bogus; &");
+        assert_eq!(fold("Élan ﬁne Ångström"), "Elan fine Angstrom");
+    }
+
+    #[test]
+    fn fts5_phrases_cannot_carry_operators() {
+        assert_eq!(
+            fts5_phrase("a\" OR document:\"b"),
+            "\"a\"\" OR document:\"\"b\""
+        );
+        assert!(!indexable_term("\"*:"));
+        assert!(indexable_term("é"));
+    }
+}

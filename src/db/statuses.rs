@@ -61,13 +61,14 @@ pub async fn insert_unless_uri_exists(c: Conn<'_>, s: &Status) -> Result<bool, s
 }
 
 /// The one `INSERT INTO statuses`, with an optional conflict clause; returns rows inserted.
-async fn insert_row(c: Conn<'_>, s: &Status, on_conflict: &str) -> Result<u64, sqlx::Error> {
+/// A new status (not a boost) is added to the search index in the same transaction.
+async fn insert_row(mut c: Conn<'_>, s: &Status, on_conflict: &str) -> Result<u64, sqlx::Error> {
     let sql = format!(
         "INSERT INTO statuses (id, uri, url, account_id, text, content, spoiler_text, sensitive, visibility, language, \
          in_reply_to_id, in_reply_to_account_id, reblog_of_id, conversation_id, application_id, local, created_at, \
          edited_at, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$17){on_conflict}"
     );
-    with_conn!(c, |c| {
+    let inserted = with_conn!(c.re(), |c| {
         sqlx::query(sqlx::AssertSqlSafe(sql.as_str()))
             .bind(s.id)
             .bind(&s.uri)
@@ -90,7 +91,12 @@ async fn insert_row(c: Conn<'_>, s: &Status, on_conflict: &str) -> Result<u64, s
             .execute(c)
             .await
             .map(|r| r.rows_affected())
-    })
+    })?;
+    if inserted > 0 && s.reblog_of_id.is_none() {
+        let document = super::search::document_of(&s.spoiler_text, &s.content);
+        super::search::index_status(c, s.id, &document).await?;
+    }
+    Ok(inserted)
 }
 
 /// Locks the status row `id` until the transaction ends (`SELECT … FOR UPDATE` on
@@ -184,13 +190,14 @@ pub struct ContentUpdate<'a> {
     pub edited_at: i64,
 }
 
-/// Writes an edit of a status's text, content warning, sensitivity and language.
+/// Writes an edit of a status's text, content warning, sensitivity and language, and its new
+/// search entry.
 pub async fn update_content(
-    c: Conn<'_>,
+    mut c: Conn<'_>,
     id: i64,
     u: &ContentUpdate<'_>,
 ) -> Result<(), sqlx::Error> {
-    with_conn!(c, |c| {
+    with_conn!(c.re(), |c| {
         sqlx::query(
         "UPDATE statuses SET text = $2, content = $3, spoiler_text = $4, sensitive = $5, language = $6, \
          edited_at = $7, updated_at = $7 WHERE id = $1"
@@ -205,7 +212,9 @@ pub async fn update_content(
     .execute(c)
     .await
     .map(|_| ())
-    })
+    })?;
+    let document = super::search::document_of(u.spoiler_text, u.content);
+    super::search::index_status(c, id, &document).await
 }
 
 /// Deletes a status. Its boosts, favourites, bookmarks, pins, mentions, tags, edits,

@@ -16,5 +16,6 @@ pub mod notify;
 pub mod oauth;
 pub mod profile;
 pub mod relationships;
+pub mod search;
 pub mod statuses;
 pub mod text;

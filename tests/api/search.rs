@@ -1,4 +1,4 @@
-//! `GET /api/v2/search`: accounts, hashtags, local URLs; statuses arrive later.
+//! `GET /api/v2/search`: accounts, hashtags, local URLs, and statuses by full-text search.
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -69,9 +69,11 @@ async fn search_finds_accounts_and_hashtags() {
         assert_eq!(ids(&v["accounts"]).len(), 1);
         assert_ne!(ids(&v["accounts"])[0], first);
         let v = get_ok(&app, "/api/v2/search?q=al&type=statuses", Some(&bob.token)).await;
+        assert_eq!(v["accounts"], json!([]));
+        assert_eq!(v["hashtags"], json!([]));
         assert_eq!(
-            v,
-            json!({ "accounts": [], "statuses": [], "hashtags": [], "collections": [] })
+            v["statuses"][0]["content"], "<p>#al</p>",
+            "bob's own status is in his library"
         );
 
         // following=true keeps accounts the user follows.
@@ -280,6 +282,215 @@ async fn exact_account_match_is_found_across_blocks() {
             v[0]["acct"], "bobcat",
             "partial matches leave the block out"
         );
+    })
+    .await;
+}
+
+/// Posts through the client API; returns the status JSON.
+async fn api_post(app: &TestApp, token: &str, body: serde_json::Value) -> serde_json::Value {
+    json(
+        app.post_json("/api/v1/statuses", Some(token), &body).await,
+        StatusCode::OK,
+    )
+    .await
+}
+
+/// The ids of the statuses a search finds.
+async fn found(app: &TestApp, q: &str, token: Option<&str>) -> Vec<i64> {
+    let path = format!("/api/v2/search?type=statuses&q={}", urlencoding_encode(q));
+    ids(&get_ok(app, &path, token).await["statuses"])
+}
+
+/// Percent-encodes a query value.
+fn urlencoding_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn statuses_are_found_by_full_text_within_what_the_searcher_may_see() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        let carol = app.user("carol").await;
+        let fox = api_post(
+            &app,
+            &alice.token,
+            json!({ "status": "The quick brown fox jumps over the lazy dog", "language": "en" }),
+        )
+        .await;
+        let fox_id: i64 = fox["id"].as_str().unwrap().parse().unwrap();
+        let secret = api_post(
+            &app,
+            &alice.token,
+            json!({ "status": "@bob the brown fox hides here", "visibility": "private", "language": "de" }),
+        )
+        .await;
+        let secret_id: i64 = secret["id"].as_str().unwrap().parse().unwrap();
+        let warned = api_post(
+            &app,
+            &alice.token,
+            json!({ "status": "behind a warning", "spoiler_text": "Spoilers about Élan", "sensitive": true }),
+        )
+        .await;
+        let warned_id: i64 = warned["id"].as_str().unwrap().parse().unwrap();
+
+        // The author's own library: words, phrases, the content warning (accents folded).
+        assert_eq!(found(&app, "brown fox", Some(&alice.token)).await, vec![secret_id, fox_id]);
+        assert_eq!(found(&app, "\"quick brown\"", Some(&alice.token)).await, vec![fox_id]);
+        assert_eq!(found(&app, "\"brown quick\"", Some(&alice.token)).await, Vec::<i64>::new());
+        assert_eq!(found(&app, "fox -hides", Some(&alice.token)).await, vec![fox_id]);
+        assert_eq!(found(&app, "elan", Some(&alice.token)).await, vec![warned_id]);
+        assert_eq!(found(&app, "warning is:sensitive", Some(&alice.token)).await, vec![warned_id]);
+        assert!(found(&app, "warning -is:sensitive", Some(&alice.token)).await.is_empty());
+        assert_eq!(found(&app, "fox language:en", Some(&alice.token)).await, vec![fox_id]);
+        assert_eq!(found(&app, "from:me fox", Some(&alice.token)).await.len(), 2);
+        assert_eq!(found(&app, "from:me", Some(&alice.token)).await.len(), 3, "an author alone is a query");
+        assert!(found(&app, "fox before:2000-01-01", Some(&alice.token)).await.is_empty());
+        assert_eq!(found(&app, "fox after:2000-01-01", Some(&alice.token)).await.len(), 2);
+        assert!(found(&app, "fox has:media", Some(&alice.token)).await.is_empty());
+        assert!(found(&app, "fox in:public", Some(&alice.token)).await.is_empty(), "alice is not indexable");
+
+        // Bob: mentioned in the private post, so it is in his library; the public one is not
+        // (alice has not opted into search).
+        assert_eq!(found(&app, "fox", Some(&bob.token)).await, vec![secret_id]);
+        // Carol sees neither; after favouriting the public one, it is hers to find.
+        assert!(found(&app, "fox", Some(&carol.token)).await.is_empty());
+        json(
+            app.post_empty(&format!("/api/v1/statuses/{fox_id}/favourite"), Some(&carol.token)).await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_eq!(found(&app, "fox", Some(&carol.token)).await, vec![fox_id]);
+        assert_eq!(found(&app, "fox from:alice", Some(&carol.token)).await, vec![fox_id]);
+        assert!(found(&app, "fox from:nobody", Some(&carol.token)).await.is_empty());
+        assert!(found(&app, "fox -from:alice", Some(&carol.token)).await.is_empty());
+
+        // Once alice is indexable, her public posts are found by anyone signed in, with the
+        // Status shape; never anonymously (as Mastodon).
+        let resp = app
+            .req(reqwest::Method::PATCH, "/api/v1/accounts/update_credentials")
+            .bearer_auth(&alice.token)
+            .json(&json!({ "indexable": true }))
+            .send()
+            .await
+            .unwrap();
+        json(resp, StatusCode::OK).await;
+        assert_eq!(found(&app, "lazy dog", Some(&bob.token)).await, vec![fox_id]);
+        assert_eq!(found(&app, "fox in:public", Some(&bob.token)).await, vec![fox_id]);
+        assert_eq!(found(&app, "fox in:library", Some(&bob.token)).await, vec![secret_id]);
+        let v = get_ok(&app, "/api/v2/search?q=lazy&type=statuses", Some(&bob.token)).await;
+        assert_shape("GET /api/v2/search 200", &v);
+        assert!(found(&app, "lazy dog", None).await.is_empty());
+        // Blocks and mutes leave the author out.
+        block(&app, aid(&bob), aid(&alice)).await;
+        assert!(found(&app, "fox", Some(&bob.token)).await.is_empty());
+
+        // Edits replace the indexed text; deletion removes it.
+        let resp = app
+            .req(reqwest::Method::PUT, &format!("/api/v1/statuses/{fox_id}"))
+            .bearer_auth(&alice.token)
+            .json(&json!({ "status": "A slow red panda" }))
+            .send()
+            .await
+            .unwrap();
+        json(resp, StatusCode::OK).await;
+        assert!(found(&app, "quick", Some(&alice.token)).await.is_empty());
+        assert_eq!(found(&app, "panda", Some(&alice.token)).await, vec![fox_id]);
+        let resp = app
+            .req(reqwest::Method::DELETE, &format!("/api/v1/statuses/{fox_id}"))
+            .bearer_auth(&alice.token)
+            .send()
+            .await
+            .unwrap();
+        json(resp, StatusCode::OK).await;
+        assert!(found(&app, "panda", Some(&alice.token)).await.is_empty());
+
+        // Limit and offset page through the results.
+        let v = get_ok(&app, "/api/v2/search?q=from:me&type=statuses&limit=1&offset=1", Some(&alice.token)).await;
+        assert_eq!(ids(&v["statuses"]), vec![secret_id]);
+
+        // Query syntax of the engines cannot be injected: these are words, not operators.
+        for q in ["\"", "*", "fox OR panda", "document:fox", "NEAR(fox hides)", "fox & !panda", "-", "\"\"", "fox:", "('", "a\"b"] {
+            let v = get_ok(&app, &format!("/api/v2/search?type=statuses&q={}", urlencoding_encode(q)), Some(&alice.token)).await;
+            assert!(v["statuses"].is_array(), "{q}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn statuses_written_before_the_index_are_indexed_by_a_job() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let id = post(&app, aid(&alice), "an old walrus").await;
+        // As before migration 0200: no entry.
+        let sql = if matches!(app.state.db, woolly::db::Db::Sqlite { .. }) {
+            "DELETE FROM status_search WHERE rowid = $1"
+        } else {
+            "DELETE FROM status_search WHERE status_id = $1"
+        };
+        exec(&app, sql, &[id]).await;
+        assert!(found(&app, "walrus", Some(&alice.token)).await.is_empty());
+        let mut tx = app.state.db.begin().await.unwrap();
+        woolly::jobs::enqueue(
+            tx.conn(),
+            &woolly::jobs::Job::IndexStatuses { after: 0 },
+            woolly::jobs::PRIORITY_FEDERATION,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        app.run_jobs().await;
+        assert_eq!(found(&app, "walrus", Some(&alice.token)).await, vec![id]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn status_search_uses_the_full_text_index() {
+    each_backend(|app| async move {
+        let search = woolly::db::search::StatusSearch {
+            viewer: 1,
+            terms: vec!["fox".into(), "brown".into()],
+            excluded: vec!["cat".into()],
+            limit: 20,
+            ..Default::default()
+        };
+        let sqlite = app.backend == woolly::db::Backend::Sqlite;
+        let mut h = app.state.db.read().await.unwrap();
+        if !sqlite {
+            woolly::with_conn!(h.conn(), |c| {
+                sqlx::query("SET enable_seqscan = off")
+                    .execute(&mut *c)
+                    .await
+                    .unwrap();
+            });
+        }
+        let plan = woolly::db::search::search_statuses_query(sqlite, &search)
+            .explain(h.conn())
+            .await
+            .unwrap()
+            .join("\n");
+        if sqlite {
+            assert!(plan.contains("SCAN f VIRTUAL TABLE INDEX"), "{plan}");
+            assert!(
+                plan.contains("SEARCH s USING INTEGER PRIMARY KEY"),
+                "{plan}"
+            );
+            assert!(
+                !plan.contains("TEMP B-TREE"),
+                "matches come in id order:\n{plan}"
+            );
+        } else {
+            assert!(plan.contains("status_search_document"), "{plan}");
+        }
     })
     .await;
 }
