@@ -96,6 +96,10 @@ pub struct Config {
     /// Memory for rendered statuses and accounts (`service::hydrate::cache`), in MiB; 0
     /// turns the cache off. Half holds statuses, half accounts.
     pub render_cache_mb: u64,
+    /// Link previews: the fetch of a URL seen for the first time waits a random delay below
+    /// this many milliseconds, so that a link arriving in many posts across the fediverse
+    /// at once is not fetched by every server in the same instant. 0: fetch at once.
+    pub link_preview_jitter_ms: u64,
 }
 
 impl Default for Config {
@@ -126,6 +130,7 @@ impl Default for Config {
             delivery_per_host: 4,
             delivery_retry_unit_ms: 1000,
             render_cache_mb: 32,
+            link_preview_jitter_ms: 30_000,
         }
     }
 }

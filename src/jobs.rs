@@ -62,6 +62,11 @@ pub enum Job {
         #[serde(default)]
         after: i64,
     },
+    /// Fetch a link preview's page and store the card (`service::cards::fetch`).
+    FetchCard {
+        /// The `preview_cards` row.
+        card_id: i64,
+    },
     /// Add statuses written before the search index existed to it, in batches
     /// (`service::search::index_backlog`; enqueued by migration 0200).
     IndexStatuses {
@@ -80,6 +85,7 @@ impl Job {
             Job::ExpandDelivery { .. } => "expand_delivery",
             Job::ApplyDomainBlock { .. } => "apply_domain_block",
             Job::IndexStatuses { .. } => "index_statuses",
+            Job::FetchCard { .. } => "fetch_card",
         }
     }
 }
@@ -87,8 +93,18 @@ impl Job {
 /// Enqueues `job` to run now, inside the caller's transaction. Call
 /// [`AppState::wake_workers`] after committing.
 pub async fn enqueue(c: Conn<'_>, job: &Job, priority: i64) -> Result<(), sqlx::Error> {
+    enqueue_at(c, job, priority, now_ms()).await
+}
+
+/// Enqueues `job` to run at `run_at` (unix ms), inside the caller's transaction.
+pub async fn enqueue_at(
+    c: Conn<'_>,
+    job: &Job,
+    priority: i64,
+    run_at: i64,
+) -> Result<(), sqlx::Error> {
     let payload = serde_json::to_string(job).expect("jobs serialize");
-    db::jobs::enqueue(c, next_id(), job.kind(), &payload, priority, now_ms()).await
+    db::jobs::enqueue(c, next_id(), job.kind(), &payload, priority, run_at).await
 }
 
 impl AppState {
@@ -131,6 +147,7 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<Option<Job>> {
             return crate::service::domain_blocks::enforce::run(state, *block_id, *phase, *after)
                 .await;
         }
+        Job::FetchCard { card_id } => crate::service::cards::fetch(state, *card_id).await?,
         Job::IndexStatuses { after } => {
             return crate::service::search::index_backlog(state, *after).await;
         }

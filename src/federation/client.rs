@@ -3,7 +3,8 @@
 //!
 //! Safety rules, all on by default (`allow_private_addresses` relaxes the first two for
 //! tests and local development):
-//! - Only `https://` URLs (`http://` too when private addresses are allowed).
+//! - Only `https://` URLs (`http://` too when private addresses are allowed, and for the web
+//!   pages of link previews, [`FedClient::get_page`]).
 //! - No special-purpose address (loopback, private, link-local, CGNAT, ULA, multicast, …,
 //!   see [`super::address`]) is ever connected to: the DNS resolver drops such addresses from
 //!   every answer before the connection is made to one of the remaining ones, so a name
@@ -11,8 +12,8 @@
 //!   directly (they bypass the resolver). No proxy is used.
 //! - Redirects are followed by hand, at most [`MAX_REDIRECTS`], each hop checked again (and
 //!   re-signed).
-//! - Bodies are read as a stream and abandoned beyond [`MAX_BODY_BYTES`]; the whole exchange,
-//!   redirects included, is bounded by [`REQUEST_TIMEOUT`].
+//! - Bodies are read as a stream and abandoned beyond [`MAX_BODY_BYTES`] (web pages are cut
+//!   there instead); the whole exchange, redirects included, is bounded by [`REQUEST_TIMEOUT`].
 //! - The `User-Agent` names Woolly and the instance: `Woolly/<version> (+<WOOLLY_URL>)`.
 
 use std::net::{IpAddr, SocketAddr};
@@ -150,7 +151,6 @@ impl FedClient {
             .dns_resolver(Arc::new(FilteringResolver { allow_private }))
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
-            .https_only(!allow_private)
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(REQUEST_TIMEOUT)
             .build()
@@ -172,15 +172,19 @@ impl FedClient {
     /// Checks a URL before any connection: parseable, allowed scheme, and an IP-literal host
     /// must be globally reachable (names are checked when resolved).
     pub fn check_url(&self, url: &str) -> Result<Url, FetchError> {
+        self.check_url_for(url, Purpose::Federation)
+    }
+
+    fn check_url_for(&self, url: &str, purpose: Purpose) -> Result<Url, FetchError> {
         let parsed = Url::parse(url).map_err(|_| FetchError::InvalidUrl(url.to_owned()))?;
-        self.check(&parsed)?;
+        self.check(&parsed, purpose)?;
         Ok(parsed)
     }
 
-    fn check(&self, url: &Url) -> Result<(), FetchError> {
+    fn check(&self, url: &Url, purpose: Purpose) -> Result<(), FetchError> {
         match url.scheme() {
             "https" => {}
-            "http" if self.allow_private => {}
+            "http" if self.allow_private || purpose == Purpose::WebPage => {}
             other => return Err(FetchError::SchemeNotAllowed(other.to_owned())),
         }
         if !url.username().is_empty() || url.password().is_some() {
@@ -207,7 +211,18 @@ impl FedClient {
         key: Option<&SigningKey>,
     ) -> Result<FetchedResponse, FetchError> {
         let url = self.check_url(url)?;
-        self.exchange(Method::GET, url, accept, None, key).await
+        self.exchange(Method::GET, url, accept, None, key, Purpose::Federation)
+            .await
+    }
+
+    /// GETs a web page (or an oEmbed document) for a link preview, unsigned: `http` is
+    /// allowed as well as `https` (the address rules are the same), and a body longer than
+    /// [`MAX_BODY_BYTES`] is cut there rather than refused (what a preview needs is at the
+    /// start). Any status is returned.
+    pub async fn get_page(&self, url: &str, accept: &str) -> Result<FetchedResponse, FetchError> {
+        let url = self.check_url_for(url, Purpose::WebPage)?;
+        self.exchange(Method::GET, url, accept, None, None, Purpose::WebPage)
+            .await
     }
 
     /// Fetches an ActivityPub document, signed by `key` (a user's, or the instance actor's
@@ -249,7 +264,14 @@ impl FedClient {
     ) -> Result<DeliveryOutcome, FetchError> {
         let url = self.check_url(inbox)?;
         let response = self
-            .exchange(Method::POST, url, ACTIVITY_ACCEPT, Some(body), Some(key))
+            .exchange(
+                Method::POST,
+                url,
+                ACTIVITY_ACCEPT,
+                Some(body),
+                Some(key),
+                Purpose::Federation,
+            )
             .await?;
         let retry_after = response
             .headers
@@ -270,9 +292,10 @@ impl FedClient {
         accept: &str,
         body: Option<Bytes>,
         key: Option<&SigningKey>,
+        purpose: Purpose,
     ) -> Result<FetchedResponse, FetchError> {
-        match tokio::time::timeout(self.timeout, self.follow(method, url, accept, body, key)).await
-        {
+        let exchange = self.follow(method, url, accept, body, key, purpose);
+        match tokio::time::timeout(self.timeout, exchange).await {
             Ok(result) => result,
             Err(_) => Err(FetchError::Timeout),
         }
@@ -285,9 +308,10 @@ impl FedClient {
         accept: &str,
         mut body: Option<Bytes>,
         key: Option<&SigningKey>,
+        purpose: Purpose,
     ) -> Result<FetchedResponse, FetchError> {
         for _ in 0..=MAX_REDIRECTS {
-            self.check(&url)?;
+            self.check(&url, purpose)?;
             let mut request = self
                 .http
                 .request(method.clone(), url.clone())
@@ -339,7 +363,10 @@ impl FedClient {
                 continue;
             }
             let headers = response.headers().clone();
-            let body = read_limited(response).await?;
+            let body = match purpose {
+                Purpose::Federation => read_limited(response).await?,
+                Purpose::WebPage => read_truncated(response).await?,
+            };
             return Ok(FetchedResponse {
                 status,
                 url,
@@ -349,6 +376,29 @@ impl FedClient {
         }
         Err(FetchError::Redirects)
     }
+}
+
+/// What a request is for, which decides the schemes allowed and how a long body is treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Purpose {
+    /// ActivityPub, WebFinger and other server-to-server exchanges.
+    Federation,
+    /// A web page read for a link preview.
+    WebPage,
+}
+
+/// Reads at most [`MAX_BODY_BYTES`] of a body and drops the rest unread.
+async fn read_truncated(mut response: reqwest::Response) -> Result<Bytes, FetchError> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = response.chunk().await.map_err(network_error)? {
+        let room = MAX_BODY_BYTES - body.len();
+        if chunk.len() >= room {
+            body.extend_from_slice(&chunk[..room]);
+            break;
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
 }
 
 /// Reads a body, giving up as soon as it exceeds [`MAX_BODY_BYTES`].

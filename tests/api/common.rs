@@ -247,6 +247,8 @@ impl TestApp {
             data_dir: dir.path().to_path_buf(),
             // Federation tests run several servers on loopback.
             allow_private_addresses: true,
+            // Link previews are fetched at once (tests set their own delay).
+            link_preview_jitter_ms: 0,
             ..Config::default()
         };
         let mut pg_schema = None;

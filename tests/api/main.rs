@@ -2,6 +2,7 @@
 //! One test binary, so the crate links once.
 
 mod accounts;
+mod cards;
 mod cli;
 mod clients;
 mod common;

@@ -328,6 +328,15 @@ async fn store(
     if deleted_recently(tx.conn(), uri).await? {
         return Ok(None);
     }
+    // Link previews are made on the receiving side, as Mastodon does.
+    crate::service::cards::attach(
+        tx.conn(),
+        &state.config,
+        id,
+        &row.spoiler_text,
+        &row.content,
+    )
+    .await?;
     sync_mentions(tx.conn(), id, author.id, &mentions).await?;
     for account_id in silent {
         statuses::insert_mention(tx.conn(), next_id(), id, account_id, true).await?;
@@ -443,6 +452,14 @@ pub async fn update(
             language: p.language.as_deref().or(existing.language.as_deref()),
             edited_at,
         },
+    )
+    .await?;
+    crate::service::cards::edited(
+        tx.conn(),
+        &state.config,
+        existing.id,
+        &p.spoiler_text,
+        &p.content,
     )
     .await?;
     sync_mentions(tx.conn(), existing.id, existing.account_id, &mentions).await?;

@@ -314,6 +314,7 @@ fn status_core(
     app: Option<StatusApplication>,
     mentions: Vec<Mention>,
     tags: Vec<TagRow>,
+    card: Option<serde_json::Value>,
 ) -> StatusCore {
     StatusCore {
         id: s.id.to_string(),
@@ -346,7 +347,7 @@ fn status_core(
         emojis: Vec::new(),
         tagged_collections: Vec::new(),
         quote: None,
-        card: None,
+        card,
         poll: None,
     }
 }
@@ -364,6 +365,7 @@ async fn render_missing(
     let ids: Vec<i64> = statuses.iter().map(|k| k.id).collect();
     let rows = hydration::statuses_with_apps(c.re(), &ids).await?;
     let (mentions, tags) = hydration::mentions_and_tags(c.re(), &ids).await?;
+    let cards = crate::db::cards::for_statuses(c.re(), &ids).await?;
     let mut account_ids: HashSet<i64> = authors.iter().map(|k| k.account_id).collect();
     account_ids.extend(mentions.iter().map(|m| m.account_id));
     let account_ids: Vec<i64> = account_ids.into_iter().collect();
@@ -412,6 +414,7 @@ async fn render_missing(
             app,
             mentions_by.remove(&s.id).unwrap_or_default(),
             tags_by.remove(&s.id).unwrap_or_default(),
+            cards.get(&s.id).map(crate::service::cards::entity),
         );
         let entry = r
             .cache

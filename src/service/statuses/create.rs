@@ -151,6 +151,14 @@ pub async fn create(
         edited_at: None,
     };
     statuses::insert(tx.conn(), &row).await?;
+    crate::service::cards::attach(
+        tx.conn(),
+        &state.config,
+        id,
+        &row.spoiler_text,
+        &row.content,
+    )
+    .await?;
     if let Some(key) = key {
         let stored = statuses::remember_idempotency(
             tx.conn(),

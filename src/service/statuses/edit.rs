@@ -107,6 +107,14 @@ pub async fn edit(
         },
     )
     .await?;
+    crate::service::cards::edited(
+        tx.conn(),
+        &state.config,
+        id,
+        &spoiler_text,
+        &rendered.content,
+    )
+    .await?;
     sync_mentions(tx.conn(), id, account.id, &rendered.mentions).await?;
     compose::store_tags(tx.conn(), id, &rendered.tags, now).await?;
     let edit_id = next_id();
