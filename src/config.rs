@@ -96,6 +96,31 @@ pub struct Config {
     /// Memory for rendered statuses and accounts (`service::hydrate::cache`), in MiB; 0
     /// turns the cache off. Half holds statuses, half accounts.
     pub render_cache_mb: u64,
+    /// Where media files are kept: `local` (a directory, `media_dir`) or `s3` (an
+    /// S3-compatible bucket, the `s3_*` keys).
+    pub media_storage: String,
+    /// The directory of the local media store; empty means `{data_dir}/media`.
+    #[serde(default)]
+    pub media_dir: String,
+    /// The public base URL of media files; empty means `{url}/system`, served by Woolly
+    /// itself from whichever store is configured. Set it to a CDN or the bucket's public
+    /// address to serve files from there.
+    #[serde(default)]
+    pub media_base_url: String,
+    /// S3 endpoint URL (empty: AWS itself), e.g. `http://127.0.0.1:9000` for MinIO.
+    #[serde(default)]
+    pub s3_endpoint: String,
+    /// S3 bucket name.
+    #[serde(default)]
+    pub s3_bucket: String,
+    /// S3 region.
+    pub s3_region: String,
+    /// S3 access key id.
+    #[serde(default)]
+    pub s3_access_key_id: String,
+    /// S3 secret access key.
+    #[serde(default)]
+    pub s3_secret_access_key: String,
 }
 
 impl Default for Config {
@@ -126,6 +151,14 @@ impl Default for Config {
             delivery_per_host: 4,
             delivery_retry_unit_ms: 1000,
             render_cache_mb: 32,
+            media_storage: "local".into(),
+            media_dir: String::new(),
+            media_base_url: String::new(),
+            s3_endpoint: String::new(),
+            s3_bucket: String::new(),
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: String::new(),
         }
     }
 }
@@ -160,6 +193,7 @@ const IGNORED_ENV: &[&str] = &[
     "TEST_POSTGRES_URL",
     "TEST_REDIS_URL",
     "TEST_NATS_URL",
+    "TEST_S3_URL",
 ];
 
 /// Problems found while loading the configuration.
@@ -171,6 +205,9 @@ pub enum ConfigError {
     /// `WOOLLY_URL` is not an absolute http(s) URL.
     #[error("WOOLLY_URL must be an absolute http:// or https:// URL, got {0:?}")]
     BadUrl(String),
+    /// `WOOLLY_MEDIA_STORAGE` is neither `local` nor `s3` (or `s3` lacks a bucket).
+    #[error("WOOLLY_MEDIA_STORAGE must be `local` or `s3` (with WOOLLY_S3_BUCKET), got {0:?}")]
+    BadMediaStorage(String),
 }
 
 impl Config {
@@ -194,6 +231,16 @@ impl Config {
         }
         self.delivery_concurrency = self.delivery_concurrency.max(1);
         self.delivery_per_host = self.delivery_per_host.clamp(1, self.delivery_concurrency);
+        self.media_storage = self.media_storage.trim().to_ascii_lowercase();
+        if !matches!(self.media_storage.as_str(), "local" | "s3") {
+            return Err(ConfigError::BadMediaStorage(self.media_storage.clone()));
+        }
+        if self.media_storage == "s3" && self.s3_bucket.is_empty() {
+            return Err(ConfigError::BadMediaStorage(
+                "s3 without WOOLLY_S3_BUCKET".into(),
+            ));
+        }
+        self.media_base_url = self.media_base_url.trim_end_matches('/').to_owned();
         if self.database_url.is_empty() {
             self.database_url = format!(
                 "sqlite://{}",
@@ -237,6 +284,24 @@ impl Config {
     /// Whether rate limits apply to a client at `ip` (see `rate_limit_exempt_loopback`).
     pub fn rate_limited(&self, ip: IpAddr) -> bool {
         self.rate_limit && !(self.rate_limit_exempt_loopback && crate::api::ratelimit::exempt(ip))
+    }
+
+    /// The directory of the local media store.
+    pub fn media_directory(&self) -> PathBuf {
+        if self.media_dir.is_empty() {
+            self.data_dir.join("media")
+        } else {
+            PathBuf::from(&self.media_dir)
+        }
+    }
+
+    /// The public base URL of media files (no trailing slash).
+    pub fn media_base_url(&self) -> String {
+        if self.media_base_url.is_empty() {
+            format!("{}/system", self.url)
+        } else {
+            self.media_base_url.clone()
+        }
     }
 
     /// Whether new accounts must confirm their e-mail address before using their token.

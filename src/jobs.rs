@@ -62,6 +62,16 @@ pub enum Job {
         #[serde(default)]
         after: i64,
     },
+    /// Make the web-safe files of an upload (`service::media::process`).
+    ProcessMedia {
+        /// The `media_attachments` row.
+        media_id: i64,
+    },
+    /// Delete stored files no row refers to any more.
+    DeleteMediaFiles {
+        /// Their keys in the media store.
+        keys: Vec<String>,
+    },
 }
 
 impl Job {
@@ -73,6 +83,8 @@ impl Job {
             Job::Inbox { .. } => "inbox",
             Job::ExpandDelivery { .. } => "expand_delivery",
             Job::ApplyDomainBlock { .. } => "apply_domain_block",
+            Job::ProcessMedia { .. } => "process_media",
+            Job::DeleteMediaFiles { .. } => "delete_media_files",
         }
     }
 }
@@ -123,6 +135,12 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<Option<Job>> {
         } => {
             return crate::service::domain_blocks::enforce::run(state, *block_id, *phase, *after)
                 .await;
+        }
+        Job::ProcessMedia { media_id } => {
+            crate::service::media::process::run(state, *media_id).await?;
+        }
+        Job::DeleteMediaFiles { keys } => {
+            crate::service::media::delete_files(state, keys).await?;
         }
     }
     Ok(None)
