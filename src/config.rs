@@ -121,6 +121,12 @@ pub struct Config {
     /// S3 secret access key.
     #[serde(default)]
     pub s3_secret_access_key: String,
+    /// The `ffmpeg` program (video, audio and animated GIFs; without it they are refused).
+    pub ffmpeg_path: String,
+    /// The `ffprobe` program.
+    pub ffprobe_path: String,
+    /// Longest one transcoding may run, in seconds (below the 120 s job deadline).
+    pub media_transcode_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -159,6 +165,9 @@ impl Default for Config {
             s3_region: "us-east-1".into(),
             s3_access_key_id: String::new(),
             s3_secret_access_key: String::new(),
+            ffmpeg_path: "ffmpeg".into(),
+            ffprobe_path: "ffprobe".into(),
+            media_transcode_timeout_secs: 90,
         }
     }
 }
@@ -241,6 +250,7 @@ impl Config {
             ));
         }
         self.media_base_url = self.media_base_url.trim_end_matches('/').to_owned();
+        self.media_transcode_timeout_secs = self.media_transcode_timeout_secs.clamp(1, 110);
         if self.database_url.is_empty() {
             self.database_url = format!(
                 "sqlite://{}",
@@ -301,6 +311,15 @@ impl Config {
             format!("{}/system", self.url)
         } else {
             self.media_base_url.clone()
+        }
+    }
+
+    /// How to run `ffmpeg` for media.
+    pub fn ffmpeg(&self) -> crate::media::ffmpeg::Ffmpeg {
+        crate::media::ffmpeg::Ffmpeg {
+            ffmpeg: PathBuf::from(&self.ffmpeg_path),
+            ffprobe: PathBuf::from(&self.ffprobe_path),
+            timeout: std::time::Duration::from_secs(self.media_transcode_timeout_secs),
         }
     }
 

@@ -202,6 +202,14 @@ pub fn process(
     })
 }
 
+/// The preview (as `ext`) and blurhash of a decoded picture (a video's first frame).
+pub fn preview(img: &DynamicImage, ext: &'static str) -> Result<(Encoded, String), MediaError> {
+    Ok((
+        encode(&fit_pixels(img, SMALL_PIXELS), ext, 80)?,
+        blurhash(img),
+    ))
+}
+
 /// An avatar or header, cropped to fill `width`×`height`: the image to show and, for an
 /// animated GIF, a still first frame (`None` otherwise: the image is its own static version).
 pub fn profile_image(

@@ -1,7 +1,8 @@
 //! Media files without HTTP or SQL: the store ([`store`]), recognising uploads by content
-//! ([`sniff`]), still-image processing ([`image`]) (audio and video
-//! through `ffmpeg` come next). The rules (who may upload, attaching, jobs) are in `service::media`.
+//! ([`sniff`]), still-image processing ([`image`]) and audio, video and
+//! animated GIFs through `ffmpeg` ([`ffmpeg`]). The rules (who may upload, attaching, jobs) are in `service::media`.
 
+pub mod ffmpeg;
 pub mod image;
 pub mod sniff;
 pub mod store;

@@ -51,11 +51,24 @@ impl Format {
                 "audio/m4a",
                 "audio/x-m4a",
                 "audio/aac",
+                "audio/3gpp",
             ],
             Format::Webm => &["video/webm", "audio/webm", "video/x-matroska"],
-            Format::Ogg => &["video/ogg", "audio/ogg", "audio/opus", "application/ogg"],
+            Format::Ogg => &[
+                "video/ogg",
+                "audio/ogg",
+                "audio/opus",
+                "audio/vorbis",
+                "application/ogg",
+            ],
             Format::Mp3 => &["audio/mpeg", "audio/mp3"],
-            Format::Wav => &["audio/wav", "audio/wave", "audio/x-wav", "audio/vnd.wave"],
+            Format::Wav => &[
+                "audio/wav",
+                "audio/wave",
+                "audio/x-wav",
+                "audio/x-pn-wave",
+                "audio/vnd.wave",
+            ],
             Format::Flac => &["audio/flac", "audio/x-flac"],
         }
     }

@@ -16,8 +16,9 @@ use crate::db::media::{self as repo, MediaRow, processing};
 use crate::error::{AppError, AppResult};
 use crate::id::next_id;
 use crate::jobs::{self, Job};
+use crate::media::ffmpeg::TempFile;
 use crate::media::image::IMAGE_SIZE_LIMIT;
-use crate::media::sniff;
+use crate::media::sniff::{self, Format};
 use crate::media::store::{Area, Key};
 use crate::media::{Kind, MediaError};
 use crate::state::AppState;
@@ -108,38 +109,69 @@ pub fn parse_focus(s: &str) -> Option<(f64, f64)> {
 struct Plan {
     kind: Kind,
     original_ext: &'static str,
-    preview_ext: &'static str,
+    preview_ext: Option<&'static str>,
 }
 
-/// Judges an upload by its content: format, declared type, size, and for images a full
-/// decode under the pixel limit (bombs, truncated and corrupt files are refused here, before
-/// anything is stored).
-async fn plan(data: &Bytes, declared: Option<&str>) -> Result<Plan, MediaError> {
+/// Judges an upload by its content: format, declared type, size; for images a full decode
+/// under the pixel limit, for audio and video a probe under `ffmpeg`'s bounds (bombs,
+/// truncated and corrupt files are refused here, before anything is stored).
+async fn plan(state: &AppState, data: &Bytes, declared: Option<&str>) -> Result<Plan, MediaError> {
     let format = sniff::sniff(data).ok_or(MediaError::Unsupported)?;
     if !format.agrees_with(declared) {
         return Err(MediaError::Spoofed);
     }
+    let ffmpeg = state.config.ffmpeg();
     if !format.is_image() {
         if data.len() > VIDEO_SIZE_LIMIT {
             return Err(MediaError::TooBig("99 MB"));
         }
-        return Err(MediaError::NoFfmpeg);
+        if !ffmpeg.available().await {
+            return Err(MediaError::NoFfmpeg);
+        }
+        let input = TempFile::new("bin");
+        tokio::fs::write(input.path(), data)
+            .await
+            .map_err(|e| MediaError::Internal(e.to_string()))?;
+        let probe = ffmpeg.probe(input.path()).await?;
+        return Ok(if probe.has_video {
+            Plan {
+                kind: Kind::Video,
+                original_ext: "mp4",
+                preview_ext: Some("jpg"),
+            }
+        } else {
+            Plan {
+                kind: Kind::Audio,
+                original_ext: "mp3",
+                preview_ext: None,
+            }
+        });
     }
     if data.len() > IMAGE_SIZE_LIMIT {
         return Err(MediaError::TooBig("16 MB"));
     }
-    let data = data.clone();
-    tokio::task::spawn_blocking(move || {
-        let img = crate::media::image::decode(&data, format)?;
-        let (original_ext, preview_ext) = crate::media::image::extensions(&img, format);
-        Ok(Plan {
-            kind: Kind::Image,
-            original_ext,
-            preview_ext,
-        })
+    let bytes = data.clone();
+    let (original_ext, preview_ext, animated) = tokio::task::spawn_blocking(move || {
+        let img = crate::media::image::decode(&bytes, format)?;
+        let (o, p) = crate::media::image::extensions(&img, format);
+        let animated = format == Format::Gif && crate::media::image::is_animated_gif(&bytes);
+        Ok::<_, MediaError>((o, p, animated))
     })
     .await
-    .map_err(|e| MediaError::Internal(e.to_string()))?
+    .map_err(|e| MediaError::Internal(e.to_string()))??;
+    // Animated GIFs become silent looping videos; without ffmpeg, their first frame.
+    if animated && ffmpeg.available().await {
+        return Ok(Plan {
+            kind: Kind::Gifv,
+            original_ext: "mp4",
+            preview_ext: Some("jpg"),
+        });
+    }
+    Ok(Plan {
+        kind: Kind::Image,
+        original_ext,
+        preview_ext: Some(preview_ext),
+    })
 }
 
 /// Accepts an upload of `account_id`: validates it, stores the raw file and, in one
@@ -157,12 +189,12 @@ pub async fn upload(state: &AppState, account_id: i64, up: Upload) -> AppResult<
             "Validation failed: File can't be blank",
         ));
     }
-    let plan = plan(&up.data, up.content_type.as_deref()).await?;
+    let plan = plan(state, &up.data, up.content_type.as_deref()).await?;
     let store = state.media()?;
     let upload_key = Key::file(&Key::prefix(Area::Uploads), "raw", "bin");
     let prefix = Key::prefix(Area::Media);
     let file_key = Key::file(&prefix, "original", plan.original_ext);
-    let preview_key = Key::file(&prefix, "small", plan.preview_ext);
+    let preview_key = plan.preview_ext.map(|ext| Key::file(&prefix, "small", ext));
     store
         .put(&upload_key, up.data)
         .await
@@ -177,7 +209,7 @@ pub async fn upload(state: &AppState, account_id: i64, up: Upload) -> AppResult<
         processing: processing::QUEUED.into(),
         upload_key: Some(upload_key.as_str().into()),
         file_key: Some(file_key.as_str().into()),
-        preview_key: Some(preview_key.as_str().into()),
+        preview_key: preview_key.map(|k| k.as_str().into()),
         content_type: Some(file_key.content_type().into()),
         file_size: 0,
         description,

@@ -3,9 +3,13 @@
 //! rerun after a crash overwrites the same files.
 
 use bytes::Bytes;
+use serde_json::json;
+
+use crate::config::Config;
 
 use crate::db::media::{self as repo, MediaRow, processing};
 use crate::db::statuses;
+use crate::media::ffmpeg::TempFile;
 use crate::media::image::{self, Encoded};
 use crate::media::sniff;
 use crate::media::store::Key;
@@ -57,22 +61,109 @@ fn ext_of(key: &Key) -> &'static str {
     }
 }
 
-/// Makes the files of `m` from `data` (CPU-bound work on the blocking pool).
-pub async fn make(m: &MediaRow, data: Bytes) -> Result<Output, MediaError> {
-    let file_key = m.file_key.as_deref().and_then(Key::parse);
-    let preview_key = m.preview_key.as_deref().and_then(Key::parse);
-    let (Some(file_key), Some(preview_key)) = (file_key, preview_key) else {
-        return Err(MediaError::Internal(format!("media {} has no keys", m.id)));
+/// Makes the files of `m` from `data` (CPU-bound work on the blocking pool, or `ffmpeg`).
+pub async fn make(cfg: &Config, m: &MediaRow, data: Bytes) -> Result<Output, MediaError> {
+    let Some(file_key) = m.file_key.as_deref().and_then(Key::parse) else {
+        return Err(MediaError::Internal(format!(
+            "media {} has no file key",
+            m.id
+        )));
     };
+    let preview_key = m.preview_key.as_deref().and_then(Key::parse);
     match Kind::parse(&m.kind) {
         Kind::Image => {
-            let (o, p) = (ext_of(&file_key), ext_of(&preview_key));
+            let o = ext_of(&file_key);
+            let p = preview_key.as_ref().map_or("jpg", ext_of);
             tokio::task::spawn_blocking(move || still(&data, o, p))
                 .await
                 .map_err(|e| MediaError::Internal(e.to_string()))?
         }
-        _ => Err(MediaError::NoFfmpeg),
+        kind @ (Kind::Video | Kind::Gifv) => moving(cfg, kind, &data).await,
+        Kind::Audio => audio(cfg, &data).await,
+        Kind::Unknown => Err(MediaError::Unsupported),
     }
+}
+
+async fn write_temp(data: &[u8], ext: &str) -> Result<TempFile, MediaError> {
+    let f = TempFile::new(ext);
+    tokio::fs::write(f.path(), data)
+        .await
+        .map_err(|e| MediaError::Internal(e.to_string()))?;
+    Ok(f)
+}
+
+async fn read_temp(f: &TempFile) -> Result<Bytes, MediaError> {
+    tokio::fs::read(f.path())
+        .await
+        .map(Bytes::from)
+        .map_err(|e| MediaError::Internal(e.to_string()))
+}
+
+/// Video (or an animated GIF, as a silent gifv): an H.264 MP4, its first frame's preview and
+/// blurhash, and the stream facts.
+async fn moving(cfg: &Config, kind: Kind, data: &[u8]) -> Result<Output, MediaError> {
+    let ffmpeg = cfg.ffmpeg();
+    if !ffmpeg.available().await {
+        return Err(MediaError::NoFfmpeg);
+    }
+    let input = write_temp(data, "bin").await?;
+    ffmpeg.probe(input.path()).await?;
+    let output = TempFile::new("mp4");
+    ffmpeg
+        .to_mp4(input.path(), output.path(), kind == Kind::Video)
+        .await?;
+    let probe = ffmpeg.probe(output.path()).await?;
+    let frame = TempFile::new("png");
+    ffmpeg.first_frame(output.path(), frame.path()).await?;
+    let frame = read_temp(&frame).await?;
+    let (small, blurhash) = tokio::task::spawn_blocking(move || {
+        let img = image::decode(&frame, sniff::Format::Png)?;
+        image::preview(&img, "jpg")
+    })
+    .await
+    .map_err(|e| MediaError::Internal(e.to_string()))??;
+    let original = read_temp(&output).await?;
+    if original.len() > super::VIDEO_SIZE_LIMIT {
+        return Err(MediaError::TooLarge);
+    }
+    let meta = json!({
+        "original": {
+            "width": probe.width,
+            "height": probe.height,
+            "frame_rate": probe.frame_rate.0,
+            "duration": probe.duration,
+            "bitrate": probe.bitrate,
+        },
+        "small": small.meta(),
+    });
+    Ok(Output {
+        kind,
+        original,
+        preview: Some(Bytes::from(small.bytes)),
+        meta,
+        blurhash: Some(blurhash),
+    })
+}
+
+/// Audio: an MP3 and its duration and bitrate.
+async fn audio(cfg: &Config, data: &[u8]) -> Result<Output, MediaError> {
+    let ffmpeg = cfg.ffmpeg();
+    if !ffmpeg.available().await {
+        return Err(MediaError::NoFfmpeg);
+    }
+    let input = write_temp(data, "bin").await?;
+    ffmpeg.probe(input.path()).await?;
+    let output = TempFile::new("mp3");
+    ffmpeg.to_mp3(input.path(), output.path()).await?;
+    let probe = ffmpeg.probe(output.path()).await?;
+    let original = read_temp(&output).await?;
+    Ok(Output {
+        kind: Kind::Audio,
+        original,
+        preview: None,
+        meta: json!({ "original": { "duration": probe.duration, "bitrate": probe.bitrate } }),
+        blurhash: None,
+    })
 }
 
 /// Stores `out` under the row's keys and records it; returns whether the row was updated.
@@ -143,7 +234,7 @@ pub async fn run(state: &AppState, media_id: i64) -> anyhow::Result<()> {
         }
         Err(e) => return Err(e.into()),
     };
-    match make(&m, data).await {
+    match make(&state.config, &m, data).await {
         Ok(out) => {
             store_output(state, &m, out, None).await?;
         }

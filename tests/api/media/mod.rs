@@ -4,7 +4,9 @@
 mod attaching;
 mod bad_input;
 mod profile_images;
+mod s3;
 mod uploads;
+mod video;
 
 use std::io::Cursor;
 
