@@ -100,6 +100,37 @@ pub struct Config {
     /// this many milliseconds, so that a link arriving in many posts across the fediverse
     /// at once is not fetched by every server in the same instant. 0: fetch at once.
     pub link_preview_jitter_ms: u64,
+    /// Where media files are kept: `local` (a directory, `media_dir`) or `s3` (an
+    /// S3-compatible bucket, the `s3_*` keys).
+    pub media_storage: String,
+    /// The directory of the local media store; empty means `{data_dir}/media`.
+    #[serde(default)]
+    pub media_dir: String,
+    /// The public base URL of media files; empty means `{url}/system`, served by Woolly
+    /// itself from whichever store is configured. Set it to a CDN or the bucket's public
+    /// address to serve files from there.
+    #[serde(default)]
+    pub media_base_url: String,
+    /// S3 endpoint URL (empty: AWS itself), e.g. `http://127.0.0.1:9000` for MinIO.
+    #[serde(default)]
+    pub s3_endpoint: String,
+    /// S3 bucket name.
+    #[serde(default)]
+    pub s3_bucket: String,
+    /// S3 region.
+    pub s3_region: String,
+    /// S3 access key id.
+    #[serde(default)]
+    pub s3_access_key_id: String,
+    /// S3 secret access key.
+    #[serde(default)]
+    pub s3_secret_access_key: String,
+    /// The `ffmpeg` program (video, audio and animated GIFs; without it they are refused).
+    pub ffmpeg_path: String,
+    /// The `ffprobe` program.
+    pub ffprobe_path: String,
+    /// Longest one transcoding may run, in seconds (below the 120 s job deadline).
+    pub media_transcode_timeout_secs: u64,
 }
 
 impl Default for Config {
@@ -131,6 +162,17 @@ impl Default for Config {
             delivery_retry_unit_ms: 1000,
             render_cache_mb: 32,
             link_preview_jitter_ms: 30_000,
+            media_storage: "local".into(),
+            media_dir: String::new(),
+            media_base_url: String::new(),
+            s3_endpoint: String::new(),
+            s3_bucket: String::new(),
+            s3_region: "us-east-1".into(),
+            s3_access_key_id: String::new(),
+            s3_secret_access_key: String::new(),
+            ffmpeg_path: "ffmpeg".into(),
+            ffprobe_path: "ffprobe".into(),
+            media_transcode_timeout_secs: 90,
         }
     }
 }
@@ -165,6 +207,7 @@ const IGNORED_ENV: &[&str] = &[
     "TEST_POSTGRES_URL",
     "TEST_REDIS_URL",
     "TEST_NATS_URL",
+    "TEST_S3_URL",
 ];
 
 /// Problems found while loading the configuration.
@@ -176,6 +219,9 @@ pub enum ConfigError {
     /// `WOOLLY_URL` is not an absolute http(s) URL.
     #[error("WOOLLY_URL must be an absolute http:// or https:// URL, got {0:?}")]
     BadUrl(String),
+    /// `WOOLLY_MEDIA_STORAGE` is neither `local` nor `s3` (or `s3` lacks a bucket).
+    #[error("WOOLLY_MEDIA_STORAGE must be `local` or `s3` (with WOOLLY_S3_BUCKET), got {0:?}")]
+    BadMediaStorage(String),
 }
 
 impl Config {
@@ -199,6 +245,17 @@ impl Config {
         }
         self.delivery_concurrency = self.delivery_concurrency.max(1);
         self.delivery_per_host = self.delivery_per_host.clamp(1, self.delivery_concurrency);
+        self.media_storage = self.media_storage.trim().to_ascii_lowercase();
+        if !matches!(self.media_storage.as_str(), "local" | "s3") {
+            return Err(ConfigError::BadMediaStorage(self.media_storage.clone()));
+        }
+        if self.media_storage == "s3" && self.s3_bucket.is_empty() {
+            return Err(ConfigError::BadMediaStorage(
+                "s3 without WOOLLY_S3_BUCKET".into(),
+            ));
+        }
+        self.media_base_url = self.media_base_url.trim_end_matches('/').to_owned();
+        self.media_transcode_timeout_secs = self.media_transcode_timeout_secs.clamp(1, 110);
         if self.database_url.is_empty() {
             self.database_url = format!(
                 "sqlite://{}",
@@ -242,6 +299,33 @@ impl Config {
     /// Whether rate limits apply to a client at `ip` (see `rate_limit_exempt_loopback`).
     pub fn rate_limited(&self, ip: IpAddr) -> bool {
         self.rate_limit && !(self.rate_limit_exempt_loopback && crate::api::ratelimit::exempt(ip))
+    }
+
+    /// The directory of the local media store.
+    pub fn media_directory(&self) -> PathBuf {
+        if self.media_dir.is_empty() {
+            self.data_dir.join("media")
+        } else {
+            PathBuf::from(&self.media_dir)
+        }
+    }
+
+    /// The public base URL of media files (no trailing slash).
+    pub fn media_base_url(&self) -> String {
+        if self.media_base_url.is_empty() {
+            format!("{}/system", self.url)
+        } else {
+            self.media_base_url.clone()
+        }
+    }
+
+    /// How to run `ffmpeg` for media.
+    pub fn ffmpeg(&self) -> crate::media::ffmpeg::Ffmpeg {
+        crate::media::ffmpeg::Ffmpeg {
+            ffmpeg: PathBuf::from(&self.ffmpeg_path),
+            ffprobe: PathBuf::from(&self.ffprobe_path),
+            timeout: std::time::Duration::from_secs(self.media_transcode_timeout_secs),
+        }
     }
 
     /// Whether new accounts must confirm their e-mail address before using their token.

@@ -73,6 +73,16 @@ pub enum Job {
         /// The last status id indexed.
         after: i64,
     },
+    /// Make the web-safe files of an upload (`service::media::process`).
+    ProcessMedia {
+        /// The `media_attachments` row.
+        media_id: i64,
+    },
+    /// Delete stored files no row refers to any more.
+    DeleteMediaFiles {
+        /// Their keys in the media store.
+        keys: Vec<String>,
+    },
 }
 
 impl Job {
@@ -86,6 +96,8 @@ impl Job {
             Job::ApplyDomainBlock { .. } => "apply_domain_block",
             Job::IndexStatuses { .. } => "index_statuses",
             Job::FetchCard { .. } => "fetch_card",
+            Job::ProcessMedia { .. } => "process_media",
+            Job::DeleteMediaFiles { .. } => "delete_media_files",
         }
     }
 }
@@ -150,6 +162,12 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<Option<Job>> {
         Job::FetchCard { card_id } => crate::service::cards::fetch(state, *card_id).await?,
         Job::IndexStatuses { after } => {
             return crate::service::search::index_backlog(state, *after).await;
+        }
+        Job::ProcessMedia { media_id } => {
+            crate::service::media::process::run(state, *media_id).await?;
+        }
+        Job::DeleteMediaFiles { keys } => {
+            crate::service::media::delete_files(state, keys).await?;
         }
     }
     Ok(None)

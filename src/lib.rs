@@ -9,7 +9,8 @@
 //!   remote-HTML sanitizing, rendering local rows as documents.
 //! - [`service`]: business rules; one transaction per action; enqueue jobs.
 //! - [`db`]: all SQL, written once for both engines.
-//! - [`jobs`]: durable background work (fan-out now; federation and media later).
+//! - [`media`]: media files without HTTP or SQL: the store, sniffing, image processing.
+//! - [`jobs`]: durable background work (fan-out, federation, media processing).
 
 pub mod activitypub;
 pub mod api;
@@ -21,6 +22,7 @@ pub mod error;
 pub mod federation;
 pub mod id;
 pub mod jobs;
+pub mod media;
 pub mod server;
 pub mod service;
 pub mod state;

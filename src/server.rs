@@ -53,6 +53,10 @@ pub fn start(state: AppState, listener: TcpListener, workers: usize) -> anyhow::
         state.clone(),
         shutdown.clone(),
     ));
+    worker_handles.push(crate::service::media::cleanup::spawn(
+        state.clone(),
+        shutdown.clone(),
+    ));
     // Rails (and so Mastodon) routes ignore a trailing slash, and clients rely on it
     // (Mastodon.py asks for `/api/v2/instance/`). Normalise before routing.
     let app = NormalizePathLayer::trim_trailing_slash().layer(crate::api::router(state.clone()));

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::db::Db;
 use crate::federation::client::{FedClient, FetchError};
 use crate::federation::key_failures::KeyFailures;
+use crate::media::MediaStore;
 use crate::service::domain_blocks::DomainBlockCache;
 use crate::service::hydrate::{Render, RenderCache};
 
@@ -37,6 +38,8 @@ pub struct Inner {
     pub key_failures: KeyFailures,
     /// The outbound federation client, built on first use (see [`AppState::fed_client`]).
     fed_client: OnceLock<FedClient>,
+    /// The media store, opened on first use (see [`AppState::media`]).
+    media: OnceLock<MediaStore>,
 }
 
 impl AppState {
@@ -52,6 +55,7 @@ impl AppState {
             render_cache: RenderCache::new(config.render_cache_mb),
             key_failures: KeyFailures::default(),
             fed_client: OnceLock::new(),
+            media: OnceLock::new(),
             config,
         }))
     }
@@ -66,6 +70,18 @@ impl AppState {
         }
         let client = FedClient::new(&self.config)?;
         Ok(self.fed_client.get_or_init(|| client).clone())
+    }
+}
+
+impl AppState {
+    /// The media store (a local directory or an S3-compatible bucket), opened the first time
+    /// it is needed.
+    pub fn media(&self) -> anyhow::Result<&MediaStore> {
+        if let Some(store) = self.media.get() {
+            return Ok(store);
+        }
+        let store = MediaStore::open(&self.config)?;
+        Ok(self.media.get_or_init(|| store))
     }
 }
 

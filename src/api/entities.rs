@@ -168,7 +168,7 @@ pub struct StatusCore {
     pub content: String,
     /// Always present (null when unknown), as Mastodon renders it for local statuses.
     pub application: Option<StatusApplication>,
-    pub media_attachments: Vec<serde_json::Value>,
+    pub media_attachments: Vec<MediaAttachment>,
     pub mentions: Vec<Mention>,
     pub tags: Vec<StatusTag>,
     pub emojis: Vec<CustomEmoji>,
@@ -176,6 +176,26 @@ pub struct StatusCore {
     pub quote: Option<serde_json::Value>,
     pub card: Option<serde_json::Value>,
     pub poll: Option<serde_json::Value>,
+}
+
+/// `MediaAttachment`: an upload (or a remote status's file). `url` is null while it is
+/// being processed.
+#[derive(Debug, Clone, Serialize)]
+pub struct MediaAttachment {
+    pub id: String,
+    /// `image`, `gifv`, `video`, `audio` or `unknown`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub url: Option<String>,
+    pub preview_url: Option<String>,
+    pub remote_url: Option<String>,
+    pub preview_remote_url: Option<String>,
+    pub text_url: Option<String>,
+    /// `original`/`small` sizes, `focus`, and for video and audio the stream facts.
+    pub meta: serde_json::Value,
+    /// Alt text; null when none was given.
+    pub description: Option<String>,
+    pub blurhash: Option<String>,
 }
 
 /// `Relationship`.

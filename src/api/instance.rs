@@ -49,15 +49,13 @@ pub mod limits {
     pub const MAX_FEATURED_TAGS: i64 = 10;
 }
 
-/// Media types Mastodon accepts for upload.
+/// Media types accepted for upload (`media::sniff`; HEIC and AVIF have no decoder here).
+/// Video and audio need `ffmpeg` on the server.
 const SUPPORTED_MIME_TYPES: &[&str] = &[
     "image/jpeg",
     "image/png",
     "image/gif",
-    "image/heic",
-    "image/heif",
     "image/webp",
-    "image/avif",
     "video/webm",
     "video/mp4",
     "video/quicktime",
@@ -78,7 +76,6 @@ const SUPPORTED_MIME_TYPES: &[&str] = &[
     "audio/x-m4a",
     "audio/mp4",
     "audio/3gpp",
-    "video/x-ms-asf",
 ];
 
 /// Routes of this module.

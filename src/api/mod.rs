@@ -9,6 +9,7 @@ pub mod auth;
 pub mod entities;
 pub mod instance;
 pub mod json;
+pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod pagination;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
         .merge(accounts::routes())
         .merge(admin::routes())
         .merge(statuses::routes())
+        .merge(media::routes())
         .merge(timelines::routes())
         .merge(notifications::routes())
         .merge(search::routes())

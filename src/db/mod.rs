@@ -20,6 +20,7 @@ pub mod inbox;
 pub mod instance;
 pub mod jobs;
 pub mod markers;
+pub mod media;
 pub mod notifications;
 pub mod oauth;
 pub mod search;

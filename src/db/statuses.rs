@@ -217,6 +217,23 @@ pub async fn update_content(
     super::search::index_status(c, id, &document).await
 }
 
+/// Moves `updated_at` forward (to `now`, or past its current value): what the status shows
+/// changed without an edit (e.g. its media finished processing), so its cached rendering is
+/// stale.
+pub async fn touch(c: Conn<'_>, id: i64, now: i64) -> Result<(), sqlx::Error> {
+    with_conn!(c, |c| {
+        sqlx::query(
+        "UPDATE statuses SET updated_at = CASE WHEN updated_at >= $2 THEN updated_at + 1 ELSE $2 END \
+         WHERE id = $1"
+    )
+    .bind(id)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|_| ())
+    })
+}
+
 /// Deletes a status. Its boosts, favourites, bookmarks, pins, mentions, tags, edits,
 /// notifications and feed entries go with it (foreign keys); replies keep existing.
 pub async fn delete(c: Conn<'_>, id: i64) -> Result<bool, sqlx::Error> {

@@ -338,16 +338,16 @@ impl PublicFilter {
     }
 }
 
+/// `only_media`: the status `s` has an attachment (a probe of `media_attachments_status`).
+const ONLY_MEDIA: &str =
+    " AND EXISTS (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id)";
+
 /// The public timeline: public statuses, no boosts, no replies to other people (as Mastodon).
 pub async fn public(
     c: Conn<'_>,
     filter: &PublicFilter,
     page: &Page,
 ) -> Result<Vec<i64>, sqlx::Error> {
-    if filter.only_media {
-        // Media attachments arrive with the media issue; until then no status has any.
-        return Ok(Vec::new());
-    }
     Ok(page.finish(public_query(filter, page).fetch_ids(c).await?))
 }
 
@@ -362,6 +362,9 @@ pub fn public_query(filter: &PublicFilter, page: &Page) -> Query {
     }
     let order = page.push_bounds(&mut q, "s.id");
     q.push(" AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id)");
+    if filter.only_media {
+        q.push(ONLY_MEDIA);
+    }
     filter.push_author_filters(&mut q, "s.account_id");
     q.push(&format!(" ORDER BY s.id {order} LIMIT "))
         .push_arg(page.limit);
@@ -396,7 +399,7 @@ pub async fn tag(
     filter: &PublicFilter,
     page: &Page,
 ) -> Result<Vec<i64>, sqlx::Error> {
-    if tags.any.is_empty() || filter.only_media {
+    if tags.any.is_empty() {
         return Ok(Vec::new());
     }
     Ok(page.finish(tag_query(tags, filter, page).fetch_ids(c).await?))
@@ -460,6 +463,9 @@ fn push_tag_conditions(q: &mut Query, tags: &TagFilter, filter: &PublicFilter) {
     if let Some(local) = filter.local {
         q.push(" AND s.local = ").push_arg(local);
     }
+    if filter.only_media {
+        q.push(ONLY_MEDIA);
+    }
     filter.push_author_filters(q, "s.account_id");
     q.push(" LIMIT 1 OFFSET 0)");
 }
@@ -496,8 +502,7 @@ pub async fn account_statuses(
         extra.push_str(" AND s.reblog_of_id IS NULL");
     }
     if filter.only_media {
-        // Media attachments arrive with the media issue; until then no status has any.
-        extra.push_str(" AND 1 = 0");
+        extra.push_str(ONLY_MEDIA);
     }
     if filter.pinned {
         extra.push_str(" AND EXISTS (SELECT 1 FROM status_pins p WHERE p.account_id = s.account_id AND p.status_id = s.id)");

@@ -13,6 +13,7 @@ pub mod hydrate;
 pub mod instance_actor;
 pub mod locate;
 pub mod mail;
+pub mod media;
 pub mod notify;
 pub mod oauth;
 pub mod profile;

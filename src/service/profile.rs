@@ -8,11 +8,13 @@ use serde_json::{Map, Value, json};
 
 use crate::config::Config;
 use crate::db::accounts::{self, Account, ProfileUpdate, User};
+use crate::db::media as media_repo;
 use crate::db::{Conn, follows};
 use crate::error::{AppError, AppResult};
 use crate::service::federate;
 use crate::service::follows as service_follows;
 use crate::service::hydrate::{StoredField, account_url, stored_fields};
+use crate::service::media::{self, ProfileImage};
 use crate::service::text::{self, MentionTarget, Token};
 use crate::state::AppState;
 use crate::time::now_ms;
@@ -49,6 +51,10 @@ pub struct ProfileChanges {
     pub sensitive: Option<bool>,
     /// `source[language]`: `Some(None)` clears it.
     pub language: Option<Option<String>>,
+    /// A new avatar: the uploaded file and its declared type.
+    pub avatar: Option<(bytes::Bytes, Option<String>)>,
+    /// A new header image: the uploaded file and its declared type.
+    pub header: Option<(bytes::Bytes, Option<String>)>,
 }
 
 /// Validation failures, rendered like Mastodon's `ValidationErrorFormatter`.
@@ -215,15 +221,37 @@ fn field_value_html(html: String) -> String {
     inner.replace("rel=\"nofollow noopener\"", "rel=\"nofollow noopener me\"")
 }
 
+/// New avatar and header images, stored before the transaction that points the account at
+/// them.
+#[derive(Debug, Default)]
+struct NewImages {
+    avatar: Option<media::StoredProfileImage>,
+    header: Option<media::StoredProfileImage>,
+}
+
+impl NewImages {
+    fn keys(&self) -> Vec<String> {
+        [&self.avatar, &self.header]
+            .into_iter()
+            .flatten()
+            .flat_map(|i| i.keys.iter().cloned())
+            .collect()
+    }
+}
+
 /// Validates and applies `changes` to the user's account and posting defaults, in one
 /// transaction. Unlocking the account approves its pending follow requests in that same
-/// transaction. Nothing is written when any value is invalid.
+/// transaction. Nothing is written when any value is invalid; new avatar and header files
+/// are stored first and deleted again if the transaction fails, and the files they replace
+/// are deleted by a job enqueued in it.
 pub async fn update(
     state: &AppState,
     account_id: i64,
     user_id: i64,
     mut changes: ProfileChanges,
 ) -> AppResult<()> {
+    let avatar = changes.avatar.take();
+    let header = changes.header.take();
     if let Some(fields) = &mut changes.fields {
         // Mastodon strips both parts and drops rows left entirely blank.
         *fields = fields
@@ -233,6 +261,36 @@ pub async fn update(
             .collect();
     }
     validate(&changes)?;
+    let mut images = NewImages::default();
+    if let Some((data, ct)) = avatar {
+        images.avatar = Some(
+            media::store_profile_image(state, ProfileImage::Avatar, data, ct.as_deref()).await?,
+        );
+    }
+    if let Some((data, ct)) = header {
+        match media::store_profile_image(state, ProfileImage::Header, data, ct.as_deref()).await {
+            Ok(h) => images.header = Some(h),
+            Err(e) => {
+                media::discard_files(state, &images.keys()).await;
+                return Err(e);
+            }
+        }
+    }
+    let result = write(state, account_id, user_id, changes, &images).await;
+    if result.is_err() {
+        media::discard_files(state, &images.keys()).await;
+    }
+    result
+}
+
+/// Writes validated `changes` and the stored `images` in one transaction.
+async fn write(
+    state: &AppState,
+    account_id: i64,
+    user_id: i64,
+    changes: ProfileChanges,
+    images: &NewImages,
+) -> AppResult<()> {
     let (cfg, local_domain) = (&state.config, state.domain.as_str());
 
     let mut tx = state.db.begin().await?;
@@ -297,7 +355,24 @@ pub async fn update(
         indexable: changes.indexable.unwrap_or(account.indexable),
         hide_collections: changes.hide_collections.unwrap_or(account.hide_collections),
     };
-    accounts::update_profile(tx.conn(), account.id, &profile, now_ms()).await?;
+    let now = now_ms();
+    accounts::update_profile(tx.conn(), account.id, &profile, now).await?;
+    let mut replaced = Vec::new();
+    if let Some(a) = &images.avatar {
+        media_repo::set_profile_image(tx.conn(), account.id, "avatar", &a.url, now).await?;
+        replaced.extend(media::profile_image_keys(
+            cfg,
+            account.avatar_url.as_deref(),
+        ));
+    }
+    if let Some(h) = &images.header {
+        media_repo::set_profile_image(tx.conn(), account.id, "header", &h.url, now).await?;
+        replaced.extend(media::profile_image_keys(
+            cfg,
+            account.header_url.as_deref(),
+        ));
+    }
+    media::enqueue_file_deletion(tx.conn(), replaced).await?;
     if account.locked && !profile.locked {
         // Unlocking approves everyone who was waiting (Mastodon's UpdateAccountService).
         service_follows::authorize_all_requests(tx.conn(), account.id).await?;

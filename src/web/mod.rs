@@ -2,6 +2,7 @@
 //! the remote-interaction page, and the public profile/status permalinks.
 
 pub mod auth;
+pub mod files;
 pub mod interaction;
 pub mod oauth;
 pub mod pages;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
             "/headers/original/missing.png",
             get(|| async { png(HEADER_MISSING) }),
         )
+        .merge(files::routes())
         .merge(oauth::routes())
         .merge(auth::routes())
         .merge(interaction::routes())

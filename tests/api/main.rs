@@ -10,6 +10,7 @@ mod federation;
 mod instance;
 mod journey;
 mod mailsink;
+mod media;
 mod notifications;
 mod oauth;
 mod registration;

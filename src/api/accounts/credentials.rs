@@ -182,6 +182,23 @@ fn language_change(v: Option<Value>) -> AppResult<Option<Option<String>>> {
     }
 }
 
+/// An image given as `data:<type>;base64,<data>` (Paperclip's data-URI adapter); blank or
+/// absent is no image.
+fn data_uri(v: Option<&str>) -> AppResult<Option<(bytes::Bytes, Option<String>)>> {
+    use base64::Engine;
+    let Some(v) = v.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let bad = || AppError::unprocessable("Validation failed: File content type is invalid");
+    let rest = v.strip_prefix("data:").ok_or_else(bad)?;
+    let (head, data) = rest.split_once(',').ok_or_else(bad)?;
+    let ctype = head.strip_suffix(";base64").ok_or_else(bad)?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .map_err(|_| bad())?;
+    Ok(Some((bytes.into(), Some(ctype.to_owned()))))
+}
+
 /// `PATCH /api/v1/accounts/update_credentials` (JSON, form or multipart).
 pub async fn update_credentials(
     State(state): State<AppState>,
@@ -190,18 +207,20 @@ pub async fn update_credentials(
 ) -> AppResult<Json<CredentialAccount>> {
     let me = auth.user(&["write:accounts"])?;
     let p = form.params;
-    let image_as_text = [&p.avatar, &p.header]
-        .iter()
-        .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
-    if image_as_text
-        || form
-            .files
-            .iter()
-            .any(|f| f.field == "avatar" || f.field == "header")
-    {
-        return Err(AppError::unprocessable(
-            "Avatar and header uploads are not supported yet",
-        ));
+    let mut images = (None, None);
+    for f in form.files {
+        match f.field.as_str() {
+            "avatar" => images.0 = Some((f.data, f.content_type)),
+            "header" => images.1 = Some((f.data, f.content_type)),
+            _ => {}
+        }
+    }
+    // Some clients send the image as a `data:` URI in a text field.
+    if images.0.is_none() {
+        images.0 = data_uri(p.avatar.as_deref())?;
+    }
+    if images.1.is_none() {
+        images.1 = data_uri(p.header.as_deref())?;
     }
     let source = p.source.unwrap_or_default();
     let changes = ProfileChanges {
@@ -220,6 +239,8 @@ pub async fn update_credentials(
         privacy: source.privacy.map(|s| s.trim().to_ascii_lowercase()),
         sensitive: source.sensitive,
         language: language_change(source.language)?,
+        avatar: images.0,
+        header: images.1,
     };
     profile::update(&state, me.account.id, me.user.id, changes).await?;
     Ok(Json(current(&state, me.account.id, me.user.id).await?))

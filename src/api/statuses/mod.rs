@@ -83,7 +83,7 @@ pub struct StatusEdit {
     pub sensitive: bool,
     pub created_at: String,
     pub account: Account,
-    pub media_attachments: Vec<serde_json::Value>,
+    pub media_attachments: Vec<crate::api::entities::MediaAttachment>,
     pub emojis: Vec<CustomEmoji>,
 }
 

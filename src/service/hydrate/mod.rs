@@ -85,10 +85,10 @@ pub fn account(cfg: &Config, a: &AccountRow) -> entities::Account {
         note: a.note.clone(),
         url: account_url(cfg, a),
         uri: a.uri.clone(),
-        avatar_static: avatar.clone(),
+        avatar_static: crate::service::media::static_url(cfg, &avatar),
         avatar,
         avatar_description: String::new(),
-        header_static: header.clone(),
+        header_static: crate::service::media::static_url(cfg, &header),
         header,
         header_description: String::new(),
         followers_count: a.followers_count,
@@ -315,6 +315,7 @@ fn status_core(
     mentions: Vec<Mention>,
     tags: Vec<TagRow>,
     card: Option<serde_json::Value>,
+    media_attachments: Vec<entities::MediaAttachment>,
 ) -> StatusCore {
     StatusCore {
         id: s.id.to_string(),
@@ -335,7 +336,7 @@ fn status_core(
         edited_at: s.edited_at.map(rfc3339),
         content: s.content.clone(),
         application: app,
-        media_attachments: Vec::new(),
+        media_attachments,
         mentions,
         tags: tags
             .into_iter()
@@ -353,7 +354,8 @@ fn status_core(
 }
 
 /// Renders what the cache lacks: the cores of `statuses` and the accounts `authors`, stored
-/// under the versions their keys were read with (three queries at most).
+/// under the versions their keys were read with (four queries at most: statuses, mentions
+/// and tags, media, accounts).
 async fn render_missing(
     mut c: Conn<'_>,
     r: &Render<'_>,
@@ -366,6 +368,15 @@ async fn render_missing(
     let rows = hydration::statuses_with_apps(c.re(), &ids).await?;
     let (mentions, tags) = hydration::mentions_and_tags(c.re(), &ids).await?;
     let cards = crate::db::cards::for_statuses(c.re(), &ids).await?;
+    let mut media_by: HashMap<i64, Vec<entities::MediaAttachment>> = HashMap::new();
+    for m in crate::db::media::of_statuses(c.re(), &ids).await? {
+        if let Some(status_id) = m.status_id {
+            media_by
+                .entry(status_id)
+                .or_default()
+                .push(crate::service::media::entity(r.cfg, &m));
+        }
+    }
     let mut account_ids: HashSet<i64> = authors.iter().map(|k| k.account_id).collect();
     account_ids.extend(mentions.iter().map(|m| m.account_id));
     let account_ids: Vec<i64> = account_ids.into_iter().collect();
@@ -415,6 +426,7 @@ async fn render_missing(
             mentions_by.remove(&s.id).unwrap_or_default(),
             tags_by.remove(&s.id).unwrap_or_default(),
             cards.get(&s.id).map(crate::service::cards::entity),
+            media_by.remove(&s.id).unwrap_or_default(),
         );
         let entry = r
             .cache
@@ -428,7 +440,7 @@ async fn render_missing(
 /// Statuses that do not exist, or that the viewer may not see, are left out.
 ///
 /// Two queries when the renderings are cached (the statuses' keys, the viewer's state),
-/// at most three more for what is not.
+/// at most four more for what is not.
 pub async fn statuses(
     mut c: Conn<'_>,
     r: &Render<'_>,

@@ -6,6 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::config::Config;
 use crate::db::follows::{self, Relation};
+use crate::db::media::{self, MediaRow};
 use crate::db::{Conn, accounts, statuses};
 use crate::error::{AppError, AppResult};
 use crate::service::hydrate::account_url;
@@ -33,9 +34,10 @@ pub fn normalize_text(text: Option<&str>, spoiler_text: Option<&str>) -> (String
     }
 }
 
-/// Mastodon's validations of a local status's text.
-pub fn validate_text(text: &str, spoiler_text: &str) -> AppResult<()> {
-    if text.is_empty() {
+/// Mastodon's validations of a local status's text (which may be blank when media are
+/// attached).
+pub fn validate_text(text: &str, spoiler_text: &str, with_media: bool) -> AppResult<()> {
+    if text.is_empty() && !with_media {
         return Err(AppError::unprocessable(
             "Validation failed: Text can't be blank",
         ));
@@ -48,29 +50,99 @@ pub fn validate_text(text: &str, spoiler_text: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// Refuses attachments and polls, which this server does not store yet, the way Mastodon
-/// refuses ids it cannot find.
-pub fn reject_media_and_poll(media_ids: &[String], poll: bool) -> AppResult<()> {
-    let media: Vec<&str> = media_ids
-        .iter()
-        .map(|s| s.trim())
-        .filter(|s| !s.is_empty())
-        .collect();
-    if media.len() > MAX_MEDIA || (!media.is_empty() && poll) {
+/// The media ids a client asked to attach, in order (blank entries ignored, repeats once),
+/// under Mastodon's rule: at most [`MAX_MEDIA`], and not together with a poll. Polls are
+/// refused, as this server does not store them yet.
+pub fn media_ids(media_ids: &[String], poll: bool) -> AppResult<Vec<i64>> {
+    let mut raw: Vec<&str> = Vec::new();
+    for s in media_ids.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
+        if !raw.contains(&s) {
+            raw.push(s);
+        }
+    }
+    if raw.len() > MAX_MEDIA || (!raw.is_empty() && poll) {
         return Err(AppError::unprocessable(format!(
             "Cannot attach more than {MAX_MEDIA} files"
-        )));
-    }
-    if !media.is_empty() {
-        return Err(AppError::unprocessable(format!(
-            "Media {} not found or already attached to another post",
-            media.join(", ")
         )));
     }
     if poll {
         return Err(AppError::unprocessable(
             "Polls are not supported by this server yet",
         ));
+    }
+    let bad: Vec<&str> = raw
+        .iter()
+        .copied()
+        .filter(|s| crate::id::parse(s).is_none())
+        .collect();
+    if !bad.is_empty() {
+        return Err(media_not_found(&bad));
+    }
+    Ok(raw.iter().filter_map(|s| crate::id::parse(s)).collect())
+}
+
+fn media_not_found(ids: &[impl std::fmt::Display]) -> AppError {
+    let list: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    AppError::unprocessable(format!(
+        "Media {} not found or already attached to another post",
+        list.join(", ")
+    ))
+}
+
+/// The media `ids` (in that order) for a status of `account_id`: each must be the author's,
+/// unattached (or already on `status_id`, when editing) and processed; Mastodon refuses media
+/// still being processed ("Try again in a moment").
+pub async fn attachable_media(
+    c: Conn<'_>,
+    account_id: i64,
+    ids: &[i64],
+    status_id: Option<i64>,
+) -> AppResult<Vec<MediaRow>> {
+    let rows = media::get_owned(c, account_id, ids).await?;
+    let usable = |m: &MediaRow| {
+        (m.status_id.is_none() || m.status_id == status_id)
+            && m.processing != media::processing::FAILED
+    };
+    let missing: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| !rows.iter().any(|m| m.id == *id && usable(m)))
+        .collect();
+    if !missing.is_empty() {
+        return Err(media_not_found(&missing));
+    }
+    if rows
+        .iter()
+        .any(|m| m.processing == media::processing::QUEUED)
+    {
+        return Err(AppError::unprocessable(
+            "Cannot attach files that have not finished processing. Try again in a moment!",
+        ));
+    }
+    let mut ordered = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(m) = rows.iter().find(|m| m.id == *id) {
+            ordered.push(m.clone());
+        }
+    }
+    Ok(ordered)
+}
+
+/// Attaches `media` to `status_id` in their order, and detaches any other media it had.
+pub async fn attach_media(
+    mut c: Conn<'_>,
+    account_id: i64,
+    status_id: i64,
+    media: &[MediaRow],
+    now: i64,
+) -> AppResult<()> {
+    let ids: Vec<i64> = media.iter().map(|m| m.id).collect();
+    media::detach_others(c.re(), status_id, &ids, now).await?;
+    for (position, m) in media.iter().enumerate() {
+        if !media::attach(c.re(), m.id, account_id, status_id, position as i64, now).await? {
+            // Attached elsewhere by a concurrent request since it was checked.
+            return Err(media_not_found(&[m.id]));
+        }
     }
     Ok(())
 }
@@ -260,15 +332,16 @@ mod tests {
             normalize_text(Some(" "), Some("cw")),
             ("cw".to_string(), String::new())
         );
-        assert!(validate_text("", "").is_err());
-        assert!(validate_text(&"a".repeat(500), "").is_ok());
-        assert!(validate_text(&"a".repeat(499), "bb").is_err());
+        assert!(validate_text("", "", false).is_err());
+        assert!(validate_text("", "", true).is_ok());
+        assert!(validate_text(&"a".repeat(500), "", false).is_ok());
+        assert!(validate_text(&"a".repeat(499), "bb", false).is_err());
         let urls = format!(
             "{} https://example.com/{}",
             "a".repeat(476),
             "x".repeat(300)
         );
-        assert!(validate_text(&urls, "").is_ok());
+        assert!(validate_text(&urls, "", false).is_ok());
     }
 
     #[test]
@@ -281,11 +354,18 @@ mod tests {
     }
 
     #[test]
-    fn media_and_polls_are_refused() {
-        assert!(reject_media_and_poll(&[], false).is_ok());
-        assert!(reject_media_and_poll(&["".into()], false).is_ok());
-        let e = reject_media_and_poll(&["12".into()], false).unwrap_err();
-        assert!(e.to_string().contains("Media 12 not found"));
-        assert!(reject_media_and_poll(&[], true).is_err());
+    fn media_ids_are_bounded_and_exclusive_with_polls() {
+        assert_eq!(media_ids(&[], false).unwrap(), Vec::<i64>::new());
+        assert_eq!(media_ids(&["".into()], false).unwrap(), Vec::<i64>::new());
+        assert_eq!(
+            media_ids(&["12".into(), " 7 ".into(), "12".into()], false).unwrap(),
+            vec![12, 7]
+        );
+        let five: Vec<String> = (1..=5).map(|i| i.to_string()).collect();
+        assert!(media_ids(&five, false).is_err());
+        assert!(media_ids(&["1".into()], true).is_err());
+        assert!(media_ids(&[], true).is_err());
+        let e = media_ids(&["x1".into()], false).unwrap_err();
+        assert!(e.to_string().contains("Media x1 not found"));
     }
 }

@@ -95,7 +95,7 @@ pub async fn create(
     {
         return Ok(id);
     }
-    compose::reject_media_and_poll(&new.media_ids, new.poll)?;
+    let media_ids = compose::media_ids(&new.media_ids, new.poll)?;
     reject_unsupported(&new, now)?;
     let (text, spoiler_text) =
         compose::normalize_text(new.text.as_deref(), new.spoiler_text.as_deref());
@@ -105,10 +105,11 @@ pub async fn create(
         &[user.default_language.as_deref(), Some(user.locale.as_str())],
     );
     let sensitive = new.sensitive.unwrap_or(user.default_sensitive) || !spoiler_text.is_empty();
-    compose::validate_text(&text, &spoiler_text)?;
+    compose::validate_text(&text, &spoiler_text, !media_ids.is_empty())?;
     compose::resolve_remote_mentions(state, &text).await?;
 
     let mut tx = state.db.begin().await?;
+    let media = compose::attachable_media(tx.conn(), account.id, &media_ids, None).await?;
     let parent = match new.in_reply_to_id.as_deref().map(str::trim) {
         Some(raw) if !raw.is_empty() => Some(reply_target(tx.conn(), account.id, raw).await?),
         _ => None,
@@ -184,6 +185,7 @@ pub async fn create(
     }
     sync_mentions(tx.conn(), id, account.id, &rendered.mentions).await?;
     compose::store_tags(tx.conn(), id, &rendered.tags, now).await?;
+    compose::attach_media(tx.conn(), account.id, id, &media, now).await?;
     if counts_for_author(&row.visibility) {
         accounts::bump(tx.conn(), account.id, Counter::Statuses, 1).await?;
         accounts::touch_last_status(tx.conn(), account.id, now).await?;

@@ -1,5 +1,6 @@
 //! `PUT /api/v1/statuses/:id` and the edit history: an edit replaces the text, content
-//! warning, sensitivity and language, keeps every version in `status_edits` (the original is
+//! warning, sensitivity, language and attachments (`media_ids`; media dropped by an edit are
+//! detached, and removed by the cleanup a day later), keeps every version in `status_edits` (the original is
 //! stored on the first edit), re-syncs mentions and hashtags, and tells local accounts that
 //! boosted the status (Mastodon's `update` notification).
 
@@ -55,7 +56,13 @@ pub async fn edit(
             "Validation failed: A boost cannot be edited",
         ));
     }
-    compose::reject_media_and_poll(&e.media_ids, e.poll)?;
+    let media_ids = compose::media_ids(&e.media_ids, e.poll)?;
+    let media = compose::attachable_media(tx.conn(), account.id, &media_ids, Some(id)).await?;
+    let current_media: Vec<i64> = crate::db::media::of_statuses(tx.conn(), &[id])
+        .await?
+        .iter()
+        .map(|m| m.id)
+        .collect();
     let (text, spoiler_text) =
         compose::normalize_text(e.text.as_deref(), e.spoiler_text.as_deref());
     let sensitive = e.sensitive.unwrap_or(false) || !spoiler_text.is_empty();
@@ -67,8 +74,9 @@ pub async fn edit(
             Some(user.locale.as_str()),
         ],
     );
-    compose::validate_text(&text, &spoiler_text)?;
+    compose::validate_text(&text, &spoiler_text, !media_ids.is_empty())?;
     if text == s.text
+        && current_media == media_ids
         && spoiler_text == s.spoiler_text
         && sensitive == s.sensitive
         && s.language.as_deref() == Some(language.as_str())
@@ -117,6 +125,8 @@ pub async fn edit(
     .await?;
     sync_mentions(tx.conn(), id, account.id, &rendered.mentions).await?;
     compose::store_tags(tx.conn(), id, &rendered.tags, now).await?;
+    // `update_content` moved `updated_at`: the attachments' change shows.
+    compose::attach_media(tx.conn(), account.id, id, &media, now).await?;
     let edit_id = next_id();
     statuses::insert_edit(
         tx.conn(),
