@@ -2,7 +2,8 @@
 //!
 //! The environment variable names are a public contract (see README): `WOOLLY_URL`,
 //! `WOOLLY_LISTEN`, `WOOLLY_DATABASE_URL`, `WOOLLY_DATA_DIR`, `WOOLLY_REGISTRATIONS`,
-//! `WOOLLY_TRUSTED_PROXIES`, `WOOLLY_ALLOW_PRIVATE_ADDRESSES`, `WOOLLY_AUTHORIZED_FETCH`. Every key of the TOML file has the same name in lower case.
+//! `WOOLLY_TRUSTED_PROXIES`, `WOOLLY_ALLOW_PRIVATE_ADDRESSES`, `WOOLLY_AUTHORIZED_FETCH`,
+//! `WOOLLY_BUS_URL`. Every key of the TOML file has the same name in lower case.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -96,6 +97,14 @@ pub struct Config {
     /// Memory for rendered statuses and accounts (`service::hydrate::cache`), in MiB; 0
     /// turns the cache off. Half holds statuses, half accounts.
     pub render_cache_mb: u64,
+    /// The event bus between `woolly serve` processes sharing one database, for streaming:
+    /// empty (the default) keeps events in the process; `redis://…` or `nats://…` carries
+    /// them over Redis or NATS pub/sub so that every process delivers every event.
+    #[serde(default)]
+    pub bus_url: String,
+    /// Most frames waiting to be sent to one streaming client; a client further behind is
+    /// disconnected (it reconnects and reloads), so a slow or dead client never holds memory.
+    pub stream_queue: usize,
 }
 
 impl Default for Config {
@@ -126,6 +135,8 @@ impl Default for Config {
             delivery_per_host: 4,
             delivery_retry_unit_ms: 1000,
             render_cache_mb: 32,
+            bus_url: String::new(),
+            stream_queue: 128,
         }
     }
 }
@@ -194,6 +205,7 @@ impl Config {
         }
         self.delivery_concurrency = self.delivery_concurrency.max(1);
         self.delivery_per_host = self.delivery_per_host.clamp(1, self.delivery_concurrency);
+        self.stream_queue = self.stream_queue.clamp(4, 65_536);
         if self.database_url.is_empty() {
             self.database_url = format!(
                 "sqlite://{}",

@@ -24,5 +24,6 @@ pub mod jobs;
 pub mod server;
 pub mod service;
 pub mod state;
+pub mod streaming;
 pub mod time;
 pub mod web;

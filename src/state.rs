@@ -12,6 +12,7 @@ use crate::federation::client::{FedClient, FetchError};
 use crate::federation::key_failures::KeyFailures;
 use crate::service::domain_blocks::DomainBlockCache;
 use crate::service::hydrate::{Render, RenderCache};
+use crate::streaming::BusHandle;
 
 /// Shared server state; cheap to clone.
 #[derive(Clone)]
@@ -37,6 +38,10 @@ pub struct Inner {
     pub key_failures: KeyFailures,
     /// The outbound federation client, built on first use (see [`AppState::fed_client`]).
     fed_client: OnceLock<FedClient>,
+    /// This process's open streams (see `api::streaming`).
+    pub streams: crate::api::streaming::hub::Hub,
+    /// The event bus, connected when the server starts (see [`AppState::bus`]).
+    bus: OnceLock<BusHandle>,
 }
 
 impl AppState {
@@ -52,6 +57,8 @@ impl AppState {
             render_cache: RenderCache::new(config.render_cache_mb),
             key_failures: KeyFailures::default(),
             fed_client: OnceLock::new(),
+            streams: Default::default(),
+            bus: OnceLock::new(),
             config,
         }))
     }
@@ -76,6 +83,19 @@ impl AppState {
             cfg: &self.config,
             cache: &self.render_cache,
         }
+    }
+}
+
+impl AppState {
+    /// Where committed streaming events go: the bus connected by the server, or nowhere in
+    /// a process that serves no streams (the command line).
+    pub fn bus(&self) -> BusHandle {
+        self.bus.get().cloned().unwrap_or_else(BusHandle::none)
+    }
+
+    /// Sets the bus (once, when the server starts).
+    pub fn set_bus(&self, bus: BusHandle) {
+        let _ = self.bus.set(bus);
     }
 }
 

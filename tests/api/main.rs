@@ -16,4 +16,5 @@ mod search;
 mod smoke;
 mod startup;
 mod statuses;
+mod streaming;
 mod timelines;
