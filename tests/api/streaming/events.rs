@@ -400,3 +400,174 @@ async fn event_streams_over_http() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn direct_statuses_are_conversations_of_their_participants() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        let carol = app.user("carol").await;
+        let (mut a, _) = ws_connect(&app.url, &alice.token, TokenIn::Header, "stream=direct")
+            .await
+            .unwrap();
+        let (mut b, _) = ws_connect(&app.url, &bob.token, TokenIn::Header, "stream=direct")
+            .await
+            .unwrap();
+        let (mut c, _) = ws_connect(&app.url, &carol.token, TokenIn::Header, "stream=direct")
+            .await
+            .unwrap();
+        wait_subscriptions(&app, 3).await;
+        let dm = post(
+            &app,
+            &alice,
+            json!({"status": "@bob just us", "visibility": "direct"}),
+        )
+        .await;
+        for (ws, me, other) in [(&mut a, &alice, &bob), (&mut b, &bob, &alice)] {
+            let (frame, conv) = ws.expect("conversation").await;
+            assert_eq!(frame["stream"], json!(["direct"]));
+            assert_eq!(conv["last_status"]["id"], dm["id"]);
+            assert_eq!(conv["unread"], true);
+            let accounts = conv["accounts"].as_array().unwrap();
+            assert_eq!(accounts.len(), 1, "the others, not {}", me.username);
+            assert_eq!(accounts[0]["id"], other.account_id.as_str());
+            // (Direct posts do not count as the accounts' last status: `last_status_at` is
+            // null here, which the reference responses never showed.)
+            assert_shape_ignoring(
+                "GET /api/v1/conversations 200",
+                &json!([conv]),
+                &["application", "pinned", "last_status_at"],
+            );
+        }
+        // Carol is not part of it; public posts are no conversation.
+        c.expect_quiet().await;
+        post(&app, &alice, json!({"status": "@bob in public"})).await;
+        b.expect_quiet().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn filter_changes_reach_the_user_stream() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        let (mut ws, _) = ws_connect(&app.url, &alice.token, TokenIn::Header, "stream=user")
+            .await
+            .unwrap();
+        let mut sse = sse_connect(&app.url, "/api/v1/streaming/user", Some(&alice.token))
+            .await
+            .unwrap();
+        wait_subscriptions(&app, 2).await;
+        // What the filters service raises when one of alice's filters changes.
+        let id: i64 = alice.account_id.parse().unwrap();
+        app.state
+            .bus()
+            .publish(woolly::streaming::Event::FiltersChanged { account_id: id });
+        let (frame, payload) = ws.expect("filters_changed").await;
+        assert_eq!(
+            frame,
+            json!({"stream": ["user"], "event": "filters_changed"})
+        );
+        assert_eq!(payload, Value::Null);
+        sse.expect("filters_changed").await;
+        // Only hers.
+        let bob_id: i64 = bob.account_id.parse().unwrap();
+        app.state
+            .bus()
+            .publish(woolly::streaming::Event::FiltersChanged { account_id: bob_id });
+        ws.expect_quiet().await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_advertised_streaming_url_serves_streams() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let v2 = json(app.get("/api/v2/instance", None).await, StatusCode::OK).await;
+        let v1 = json(app.get("/api/v1/instance", None).await, StatusCode::OK).await;
+        let streaming = v2["configuration"]["urls"]["streaming"].as_str().unwrap();
+        assert_eq!(v1["urls"]["streaming_api"], streaming);
+        // Clients append the path to the advertised base.
+        let base = streaming.replacen("ws://", "http://", 1);
+        let (mut ws, _) = ws_connect(&base, &alice.token, TokenIn::Query, "stream=public")
+            .await
+            .unwrap();
+        wait_subscriptions(&app, 1).await;
+        let s = post(&app, &alice, json!({"status": "hi"})).await;
+        let (_, status) = ws.expect("update").await;
+        assert_eq!(status["id"], s["id"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn federated_statuses_reach_streams() {
+    each_backend_pair(|a, b| async move {
+        let alice = a.user("alice").await;
+        let bob = b.user("bob").await;
+        let bob_acct = format!("{}@{}", bob.username, b.state.domain);
+        let looked_up = json(
+            a.get(
+                &format!("/api/v1/accounts/lookup?acct={bob_acct}"),
+                Some(&alice.token),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let bob_on_a = looked_up["id"].as_str().unwrap().to_owned();
+        a.post_json(
+            &format!("/api/v1/accounts/{bob_on_a}/follow"),
+            Some(&alice.token),
+            &json!({}),
+        )
+        .await;
+        crate::federation::settle(&[&a, &b]).await;
+
+        let (mut remote, _) = ws_connect(
+            &a.url,
+            &alice.token,
+            TokenIn::Header,
+            "stream=public:remote",
+        )
+        .await
+        .unwrap();
+        let (mut home, _) = ws_connect(&a.url, &alice.token, TokenIn::Header, "stream=user")
+            .await
+            .unwrap();
+        wait_subscriptions(&a, 2).await;
+        let s = post(&b, &bob, json!({"status": "from afar #far"})).await;
+        crate::federation::settle(&[&a, &b]).await;
+        let (_, status) = remote.expect("update").await;
+        assert_eq!(status["uri"], s["uri"]);
+        assert_eq!(status["account"]["acct"], bob_acct.as_str());
+        let (_, status) = home.expect("update").await;
+        assert_eq!(status["uri"], s["uri"]);
+
+        // Edited and deleted over there: the same on the streams here.
+        let id = s["id"].as_str().unwrap();
+        b.req(Method::PUT, &format!("/api/v1/statuses/{id}"))
+            .bearer_auth(&bob.token)
+            .json(&json!({"status": "from afar, edited"}))
+            .send()
+            .await
+            .unwrap();
+        crate::federation::settle(&[&a, &b]).await;
+        let (_, edited) = remote.expect("status.update").await;
+        assert!(edited["content"].as_str().unwrap().contains("edited"));
+        home.expect("status.update").await;
+        b.req(Method::DELETE, &format!("/api/v1/statuses/{id}"))
+            .bearer_auth(&bob.token)
+            .send()
+            .await
+            .unwrap();
+        crate::federation::settle(&[&a, &b]).await;
+        let (frame, _) = remote.expect("delete").await;
+        assert_eq!(frame["payload"], status["id"]);
+        let (frame, _) = home.expect("delete").await;
+        assert_eq!(frame["payload"], status["id"]);
+    })
+    .await;
+}
