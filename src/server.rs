@@ -66,6 +66,10 @@ pub fn start(state: AppState, listener: TcpListener, workers: usize) -> anyhow::
             events,
             token.clone(),
         ));
+        worker_handles.push(crate::api::streaming::dispatch::spawn_recheck(
+            st.clone(),
+            token.clone(),
+        ));
         let serve_token = token.clone();
         axum::serve(
             listener,

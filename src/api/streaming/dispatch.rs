@@ -44,6 +44,45 @@ pub fn spawn(
     })
 }
 
+/// Time between checks of the tokens of open streams.
+const RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
+/// Tokens checked per query.
+const RECHECK_CHUNK: usize = 500;
+
+/// Starts the task that closes streams whose token stopped being usable by means no event
+/// announced (revoked or a user disabled by another process such as the command line, an
+/// account suspended): every 30 s, the distinct tokens of open streams are checked in
+/// batches. Revocations through the API close streams at once (a `Disconnect` event).
+pub fn spawn_recheck(state: AppState, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = tokio::time::sleep(RECHECK) => {}
+            }
+            if let Err(e) = recheck_tokens(&state).await {
+                tracing::warn!(error = %e, "rechecking the tokens of open streams failed");
+            }
+        }
+    })
+}
+
+/// Closes the open streams whose token no longer authenticates a user allowed in.
+pub async fn recheck_tokens(state: &AppState) -> Result<(), sqlx::Error> {
+    let ids = state.streams.token_ids();
+    let mut lapsed: std::collections::HashSet<i64> = ids.iter().copied().collect();
+    for chunk in ids.chunks(RECHECK_CHUNK) {
+        let mut h = state.db.read().await?;
+        for ok in crate::db::oauth::usable_user_tokens(h.conn(), chunk).await? {
+            lapsed.remove(&ok);
+        }
+    }
+    if !lapsed.is_empty() {
+        state.streams.close_tokens(&lapsed);
+    }
+    Ok(())
+}
+
 /// Which streams a public status goes to.
 pub fn public_topics(scope: &PublicScope) -> Vec<Topic> {
     let mut topics = Vec::new();

@@ -219,6 +219,24 @@ impl Hub {
         }
     }
 
+    /// The distinct tokens open streams were opened with.
+    pub fn token_ids(&self) -> Vec<i64> {
+        let reg = self.registry.read();
+        let mut ids: Vec<i64> = reg.clients.values().map(|(c, _)| c.token_id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
+    /// Closes the clients whose token is among `lapsed`.
+    pub fn close_tokens(&self, lapsed: &std::collections::HashSet<i64>) {
+        for (client, _) in self.registry.read().clients.values() {
+            if lapsed.contains(&client.token_id) {
+                client.close();
+            }
+        }
+    }
+
     /// Closes every client (shutdown).
     pub fn close_all(&self) {
         for (client, _) in self.registry.read().clients.values() {

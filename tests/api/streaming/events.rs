@@ -571,3 +571,42 @@ async fn federated_statuses_reach_streams() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn streams_close_when_their_token_lapses_elsewhere() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        let (mut a, _) = ws_connect(&app.url, &alice.token, TokenIn::Header, "stream=public")
+            .await
+            .unwrap();
+        let mut b = sse_connect(&app.url, "/api/v1/streaming/public", Some(&bob.token))
+            .await
+            .unwrap();
+        wait_subscriptions(&app, 2).await;
+        // What `woolly accounts reset-password` does from another process: no event is
+        // raised, the periodic recheck finds it.
+        let user_id: i64 = {
+            let mut h = app.state.db.read().await.unwrap();
+            woolly::db::accounts::get_user_by_account(h.conn(), alice.account_id.parse().unwrap())
+                .await
+                .unwrap()
+                .unwrap()
+                .id
+        };
+        let mut tx = app.state.db.begin().await.unwrap();
+        woolly::db::oauth::revoke_user_tokens(tx.conn(), user_id, woolly::time::now_ms())
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+        woolly::api::streaming::dispatch::recheck_tokens(&app.state)
+            .await
+            .unwrap();
+        assert!(a.closed_within(Duration::from_secs(2)).await);
+        // Bob's stream is untouched.
+        let s = post(&app, &bob, json!({"status": "still here"})).await;
+        let data: Value = serde_json::from_str(&b.expect("update").await).unwrap();
+        assert_eq!(data["id"], s["id"]);
+    })
+    .await;
+}
