@@ -172,7 +172,9 @@ async fn run_batch(state: &AppState) -> anyhow::Result<usize> {
     for row in claimed {
         let result = match serde_json::from_str::<Job>(&row.payload) {
             Ok(job) => {
-                let work = run_with_deadline(JOB_DEADLINE, run(state, &job));
+                // Boxed: a job's future is large (inbox processing), and tests poll it on
+                // their own thread's stack.
+                let work = Box::pin(run_with_deadline(JOB_DEADLINE, run(state, &job)));
                 crate::streaming::scope::run(state.bus(), work).await
             }
             Err(e) => Err(anyhow::anyhow!("undecodable job payload: {e}")),

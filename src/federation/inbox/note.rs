@@ -361,7 +361,12 @@ async fn store(
         let audience = (p.to.as_slice(), p.cc.as_slice());
         forward_reply(tx.conn(), activity, author, pp, &row.visibility, audience).await?;
     }
-    crate::service::live::status_created(tx.conn(), &row, author.silenced_at.is_some()).await?;
+    Box::pin(crate::service::live::status_created(
+        tx.conn(),
+        &row,
+        author.silenced_at.is_some(),
+    ))
+    .await?;
     tx.commit().await?;
     state.wake_workers();
     Ok(Some(row))
@@ -489,7 +494,12 @@ pub async fn update(
         .await?;
     }
     if let Some(edited) = statuses::get(tx.conn(), existing.id).await? {
-        crate::service::live::status_edited(tx.conn(), &edited, false).await?;
+        Box::pin(crate::service::live::status_edited(
+            tx.conn(),
+            &edited,
+            false,
+        ))
+        .await?;
     }
     tx.commit().await?;
     state.wake_workers();
