@@ -178,7 +178,7 @@ async fn the_user_stream_follows_the_home_timeline() {
         assert_eq!(status["id"], own["id"]);
 
         // A stranger's post does not; a stranger's mention arrives as a notification.
-        post(&app, &carol, json!({"status": "nobody follows me"})).await;
+        let carol_post = post(&app, &carol, json!({"status": "nobody follows me"})).await;
         ws.expect_quiet().await;
         post(&app, &carol, json!({"status": "hi @alice"})).await;
         let (_, n) = ws.expect("notification").await;
@@ -215,6 +215,35 @@ async fn the_user_stream_follows_the_home_timeline() {
         assert_eq!(edited["id"], s["id"]);
         assert_eq!(edited["favourited"], true);
         assert!(edited["content"].as_str().unwrap().contains("edited"));
+
+        // A boost by someone she follows arrives as a boost; its undoing as its deletion.
+        let boost = json(
+            app.post_json(
+                &format!(
+                    "/api/v1/statuses/{}/reblog",
+                    carol_post["id"].as_str().unwrap()
+                ),
+                Some(&bob.token),
+                &json!({}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let (_, status) = ws.expect("update").await;
+        assert_eq!(status["id"], boost["id"]);
+        assert_eq!(status["reblog"]["id"], carol_post["id"]);
+        app.post_json(
+            &format!(
+                "/api/v1/statuses/{}/unreblog",
+                carol_post["id"].as_str().unwrap()
+            ),
+            Some(&bob.token),
+            &json!({}),
+        )
+        .await;
+        let (frame, _) = ws.expect("delete").await;
+        assert_eq!(frame["payload"], boost["id"]);
 
         // Deleted: the bare id.
         let resp = app
