@@ -19,9 +19,11 @@ use super::bus::BusHandle;
 
 struct Pending {
     bus: BusHandle,
-    events: Vec<Event>,
-    /// Where the open transaction's events start.
-    tx_mark: Option<usize>,
+    /// Events waiting for their transaction, tagged with its number.
+    events: Vec<(u64, Event)>,
+    /// The open transactions, in the order they began (events go to the newest).
+    open: Vec<u64>,
+    next_tx: u64,
 }
 
 tokio::task_local! {
@@ -33,7 +35,8 @@ pub async fn run<F: Future>(bus: BusHandle, work: F) -> F::Output {
     let pending = RefCell::new(Pending {
         bus,
         events: Vec::new(),
-        tx_mark: None,
+        open: Vec::new(),
+        next_tx: 0,
     });
     PENDING.scope(pending, work).await
 }
@@ -42,10 +45,9 @@ pub async fn run<F: Future>(bus: BusHandle, work: F) -> F::Output {
 pub fn raise(event: Event) {
     let _ = PENDING.try_with(|p| {
         let mut p = p.borrow_mut();
-        if p.tx_mark.is_some() {
-            p.events.push(event);
-        } else {
-            p.bus.publish(event);
+        match p.open.last().copied() {
+            Some(tx) => p.events.push((tx, event)),
+            None => p.bus.publish(event),
         }
     });
 }
@@ -53,50 +55,52 @@ pub fn raise(event: Event) {
 /// The events of one transaction (held by `db::Tx`).
 #[derive(Debug)]
 pub struct TxEvents {
-    mark: Option<usize>,
+    tx: Option<u64>,
 }
 
 impl TxEvents {
-    /// A transaction begins: later events wait for its commit.
+    /// A transaction begins: events raised until it ends wait for its commit.
     pub fn begin() -> TxEvents {
-        let mark = PENDING
+        let tx = PENDING
             .try_with(|p| {
                 let mut p = p.borrow_mut();
-                let mark = p.events.len();
-                p.tx_mark = Some(mark);
-                mark
+                p.next_tx += 1;
+                let tx = p.next_tx;
+                p.open.push(tx);
+                tx
             })
             .ok();
-        TxEvents { mark }
+        TxEvents { tx }
+    }
+
+    /// Ends the transaction: its events are published when it `committed`, else dropped.
+    fn end(&mut self, committed: bool) {
+        let Some(tx) = self.tx.take() else { return };
+        let _ = PENDING.try_with(|p| {
+            let mut p = p.borrow_mut();
+            p.open.retain(|t| *t != tx);
+            let (mine, others): (Vec<_>, Vec<_>) = std::mem::take(&mut p.events)
+                .into_iter()
+                .partition(|(t, _)| *t == tx);
+            p.events = others;
+            if committed {
+                for (_, e) in mine {
+                    p.bus.publish(e);
+                }
+            }
+        });
     }
 
     /// The transaction committed: publish its events.
     pub fn committed(mut self) {
-        if let Some(mark) = self.mark.take() {
-            let _ = PENDING.try_with(|p| {
-                let mut p = p.borrow_mut();
-                let start = mark.min(p.events.len());
-                let events: Vec<Event> = p.events.drain(start..).collect();
-                p.tx_mark = None;
-                for e in events {
-                    p.bus.publish(e);
-                }
-            });
-        }
+        self.end(true);
     }
 }
 
 impl Drop for TxEvents {
     /// Rolled back (or never committed): its events never happened.
     fn drop(&mut self) {
-        if let Some(mark) = self.mark.take() {
-            let _ = PENDING.try_with(|p| {
-                let mut p = p.borrow_mut();
-                let keep = mark.min(p.events.len());
-                p.events.truncate(keep);
-                p.tx_mark = None;
-            });
-        }
+        self.end(false);
     }
 }
 
@@ -127,6 +131,25 @@ mod tests {
             got.push(e);
         }
         assert_eq!(got, vec![event(1).into(), event(3).into()]);
+    }
+
+    #[tokio::test]
+    async fn overlapping_transactions_keep_their_own_events() {
+        let (bus, mut rx) = LocalBus::handle(16);
+        run(bus, async {
+            let outer = TxEvents::begin();
+            raise(event(1));
+            let inner = TxEvents::begin();
+            raise(event(2));
+            inner.committed();
+            // Raised in the outer transaction again: it waits for the outer commit.
+            raise(event(3));
+            assert!(rx.try_recv().map(|e| *e == event(2)).unwrap_or(false));
+            assert!(rx.try_recv().is_err());
+            drop(outer);
+        })
+        .await;
+        assert!(rx.try_recv().is_err(), "the outer transaction rolled back");
     }
 
     #[tokio::test]
