@@ -2,7 +2,8 @@
 //!
 //! The environment variable names are a public contract (see README): `WOOLLY_URL`,
 //! `WOOLLY_LISTEN`, `WOOLLY_DATABASE_URL`, `WOOLLY_DATA_DIR`, `WOOLLY_REGISTRATIONS`,
-//! `WOOLLY_TRUSTED_PROXIES`, `WOOLLY_ALLOW_PRIVATE_ADDRESSES`, `WOOLLY_AUTHORIZED_FETCH`. Every key of the TOML file has the same name in lower case.
+//! `WOOLLY_TRUSTED_PROXIES`, `WOOLLY_ALLOW_PRIVATE_ADDRESSES`, `WOOLLY_AUTHORIZED_FETCH`,
+//! `WOOLLY_BUS_URL`. Every key of the TOML file has the same name in lower case.
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
@@ -131,6 +132,14 @@ pub struct Config {
     pub ffprobe_path: String,
     /// Longest one transcoding may run, in seconds (below the 120 s job deadline).
     pub media_transcode_timeout_secs: u64,
+    /// The event bus between `woolly serve` processes sharing one database, for streaming:
+    /// empty (the default) keeps events in the process; `redis://…` or `nats://…` carries
+    /// them over Redis or NATS pub/sub so that every process delivers every event.
+    #[serde(default)]
+    pub bus_url: String,
+    /// Most frames waiting to be sent to one streaming client; a client further behind is
+    /// disconnected (it reconnects and reloads), so a slow or dead client never holds memory.
+    pub stream_queue: usize,
 }
 
 impl Default for Config {
@@ -173,6 +182,8 @@ impl Default for Config {
             ffmpeg_path: "ffmpeg".into(),
             ffprobe_path: "ffprobe".into(),
             media_transcode_timeout_secs: 90,
+            bus_url: String::new(),
+            stream_queue: 128,
         }
     }
 }
@@ -256,6 +267,7 @@ impl Config {
         }
         self.media_base_url = self.media_base_url.trim_end_matches('/').to_owned();
         self.media_transcode_timeout_secs = self.media_transcode_timeout_secs.clamp(1, 110);
+        self.stream_queue = self.stream_queue.clamp(4, 65_536);
         if self.database_url.is_empty() {
             self.database_url = format!(
                 "sqlite://{}",

@@ -132,9 +132,10 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<Option<Job>> {
     match job {
         Job::FanOut { status_id } => {
             let mut tx = state.db.begin().await?;
-            db::timelines::fan_out(tx.conn(), *status_id)
+            let accounts = db::timelines::fan_out(tx.conn(), *status_id)
                 .await
                 .context("fan-out insert")?;
+            crate::service::live::home_delivered(*status_id, accounts);
             tx.commit().await?;
         }
         Job::NotifySubscribers { status_id } => {
@@ -215,7 +216,12 @@ async fn run_batch(state: &AppState) -> anyhow::Result<usize> {
     let n = claimed.len();
     for row in claimed {
         let result = match serde_json::from_str::<Job>(&row.payload) {
-            Ok(job) => run_with_deadline(JOB_DEADLINE, run(state, &job)).await,
+            Ok(job) => {
+                // Boxed: a job's future is large (inbox processing), and tests poll it on
+                // their own thread's stack.
+                let work = Box::pin(run_with_deadline(JOB_DEADLINE, run(state, &job)));
+                crate::streaming::scope::run(state.bus(), work).await
+            }
             Err(e) => Err(anyhow::anyhow!("undecodable job payload: {e}")),
         };
         let mut tx = state.db.begin().await?;

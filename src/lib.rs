@@ -26,5 +26,6 @@ pub mod media;
 pub mod server;
 pub mod service;
 pub mod state;
+pub mod streaming;
 pub mod time;
 pub mod web;

@@ -40,36 +40,48 @@ pub struct Running {
 pub fn start(state: AppState, listener: TcpListener, workers: usize) -> anyhow::Result<Running> {
     let addr = listener.local_addr()?;
     let shutdown = CancellationToken::new();
-    let mut worker_handles = crate::jobs::spawn_workers(state.clone(), workers, shutdown.clone());
-    worker_handles.push(crate::federation::delivery::spawn(
-        state.clone(),
-        shutdown.clone(),
-    ));
-    worker_handles.push(crate::federation::prune::spawn(
-        state.clone(),
-        shutdown.clone(),
-    ));
-    worker_handles.push(crate::service::feeds::spawn(
-        state.clone(),
-        shutdown.clone(),
-    ));
-    worker_handles.push(crate::service::media::cleanup::spawn(
-        state.clone(),
-        shutdown.clone(),
-    ));
     // Rails (and so Mastodon) routes ignore a trailing slash, and clients rely on it
     // (Mastodon.py asks for `/api/v2/instance/`). Normalise before routing.
     let app = NormalizePathLayer::trim_trailing_slash().layer(crate::api::router(state.clone()));
     let token = shutdown.clone();
     let db = state.db.clone();
+    let st = state.clone();
     let handle = tokio::spawn(async move {
+        // The event bus first (connections wait in the listener's backlog meanwhile), so
+        // that nothing the workers or requests raise is lost.
+        let bus_url = Some(st.config.bus_url.as_str()).filter(|u| !u.is_empty());
+        let (bus, events) = crate::streaming::bus::connect(bus_url, &st.domain, token.clone())
+            .await
+            .context("connecting the event bus (WOOLLY_BUS_URL)")?;
+        st.set_bus(bus);
+        let mut worker_handles = crate::jobs::spawn_workers(st.clone(), workers, token.clone());
+        worker_handles.push(crate::federation::delivery::spawn(
+            st.clone(),
+            token.clone(),
+        ));
+        worker_handles.push(crate::federation::prune::spawn(st.clone(), token.clone()));
+        worker_handles.push(crate::service::feeds::spawn(st.clone(), token.clone()));
+        worker_handles.push(crate::service::media::cleanup::spawn(
+            st.clone(),
+            token.clone(),
+        ));
+        worker_handles.push(crate::api::streaming::dispatch::spawn(
+            st.clone(),
+            events,
+            token.clone(),
+        ));
+        worker_handles.push(crate::api::streaming::dispatch::spawn_recheck(
+            st.clone(),
+            token.clone(),
+        ));
+        let serve_token = token.clone();
         axum::serve(
             listener,
             ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<SocketAddr>(
                 app,
             ),
         )
-        .with_graceful_shutdown(async move { token.cancelled().await })
+        .with_graceful_shutdown(async move { serve_token.cancelled().await })
         .await
         .context("HTTP server")?;
         for h in worker_handles {

@@ -13,6 +13,7 @@ use crate::federation::key_failures::KeyFailures;
 use crate::media::MediaStore;
 use crate::service::domain_blocks::DomainBlockCache;
 use crate::service::hydrate::{Render, RenderCache};
+use crate::streaming::BusHandle;
 
 /// Shared server state; cheap to clone.
 #[derive(Clone)]
@@ -40,6 +41,10 @@ pub struct Inner {
     fed_client: OnceLock<FedClient>,
     /// The media store, opened on first use (see [`AppState::media`]).
     media: OnceLock<MediaStore>,
+    /// This process's open streams (see `api::streaming`).
+    pub streams: crate::api::streaming::hub::Hub,
+    /// The event bus, connected when the server starts (see [`AppState::bus`]).
+    bus: OnceLock<BusHandle>,
 }
 
 impl AppState {
@@ -56,6 +61,8 @@ impl AppState {
             key_failures: KeyFailures::default(),
             fed_client: OnceLock::new(),
             media: OnceLock::new(),
+            streams: Default::default(),
+            bus: OnceLock::new(),
             config,
         }))
     }
@@ -92,6 +99,19 @@ impl AppState {
             cfg: &self.config,
             cache: &self.render_cache,
         }
+    }
+}
+
+impl AppState {
+    /// Where committed streaming events go: the bus connected by the server, or nowhere in
+    /// a process that serves no streams (the command line).
+    pub fn bus(&self) -> BusHandle {
+        self.bus.get().cloned().unwrap_or_else(BusHandle::none)
+    }
+
+    /// Sets the bus (once, when the server starts).
+    pub fn set_bus(&self, bus: BusHandle) {
+        let _ = self.bus.set(bus);
     }
 }
 

@@ -19,6 +19,7 @@ pub mod registrations;
 pub mod search;
 pub mod startup;
 pub mod statuses;
+pub mod streaming;
 pub mod timelines;
 
 use std::net::{IpAddr, SocketAddr};
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(search::routes())
         .merge(instance::routes())
         .merge(startup::routes())
+        .merge(streaming::routes())
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit));
     let cors = CorsLayer::new()
         .allow_origin(Any)
@@ -74,12 +76,22 @@ pub fn router(state: AppState) -> Router {
         .layer(DefaultBodyLimit::max(params::MAX_PARAMS_BODY))
         .layer(cors)
         .layer(middleware::from_fn_with_state(state.clone(), client_ip))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            streaming_events,
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
 
 async fn not_found() -> AppError {
     AppError::NotFound
+}
+
+/// Runs the request as a unit of work whose committed streaming events are published
+/// (`streaming::scope`).
+async fn streaming_events(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    crate::streaming::scope::run(state.bus(), next.run(req)).await
 }
 
 /// Determines [`ClientIp`]: the socket peer, or the last untrusted hop of `X-Forwarded-For`

@@ -395,6 +395,8 @@ async fn revoke(
     }
     if found.revoked_at.is_none() {
         repo::revoke_token_id(tx.conn(), found.id, now_ms()).await?;
+        // Its open streams close too (Mastodon kept them open: CVE-2024-25619).
+        crate::service::live::token_revoked(found.id);
         tx.commit().await?;
     }
     Ok(ok())

@@ -106,8 +106,14 @@ impl Handle {
     }
 }
 
-/// An open write transaction; dropped without [`Tx::commit`] it rolls back.
-pub enum Tx {
+/// An open write transaction; dropped without [`Tx::commit`] it rolls back. Streaming events
+/// raised while it is open are published when it commits (`streaming::scope`).
+pub struct Tx {
+    inner: TxInner,
+    events: crate::streaming::scope::TxEvents,
+}
+
+enum TxInner {
     /// SQLite transaction on the writer connection.
     Sqlite(Transaction<'static, Sqlite>),
     /// PostgreSQL transaction.
@@ -117,18 +123,20 @@ pub enum Tx {
 impl Tx {
     /// The connection, for repository calls inside the transaction.
     pub fn conn(&mut self) -> Conn<'_> {
-        match self {
-            Tx::Sqlite(t) => Conn::Sqlite(t),
-            Tx::Postgres(t) => Conn::Postgres(t),
+        match &mut self.inner {
+            TxInner::Sqlite(t) => Conn::Sqlite(t),
+            TxInner::Postgres(t) => Conn::Postgres(t),
         }
     }
 
     /// Commits; only after this returns may a response report the change as done.
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        match self {
-            Tx::Sqlite(t) => t.commit().await,
-            Tx::Postgres(t) => t.commit().await,
+        match self.inner {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
         }
+        self.events.committed();
+        Ok(())
     }
 }
 
@@ -288,9 +296,13 @@ impl Db {
 
     /// Starts a write transaction.
     pub async fn begin(&self) -> Result<Tx, sqlx::Error> {
-        Ok(match self {
-            Db::Sqlite { writer, .. } => Tx::Sqlite(writer.begin().await?),
-            Db::Postgres(pool) => Tx::Postgres(pool.begin().await?),
+        let inner = match self {
+            Db::Sqlite { writer, .. } => TxInner::Sqlite(writer.begin().await?),
+            Db::Postgres(pool) => TxInner::Postgres(pool.begin().await?),
+        };
+        Ok(Tx {
+            inner,
+            events: crate::streaming::scope::TxEvents::begin(),
         })
     }
 

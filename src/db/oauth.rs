@@ -289,6 +289,29 @@ pub async fn revoke_user_tokens(c: Conn<'_>, user_id: i64, now: i64) -> Result<u
     .map(|r| r.rows_affected()))
 }
 
+/// Those of `token_ids` that still authenticate a user who may use the API: not revoked,
+/// the user neither disabled nor suspended (open streams recheck this; see
+/// `api::streaming::dispatch`).
+pub async fn usable_user_tokens(c: Conn<'_>, token_ids: &[i64]) -> Result<Vec<i64>, sqlx::Error> {
+    if token_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = super::padded(token_ids);
+    let sql = format!(
+        "SELECT t.id FROM oauth_access_tokens t JOIN users u ON u.id = t.user_id \
+         JOIN accounts a ON a.id = u.account_id \
+         WHERE t.id IN ({}) AND t.revoked_at IS NULL AND NOT u.disabled AND a.suspended_at IS NULL",
+        super::placeholders(1, ids.len())
+    );
+    with_conn!(c, |c| {
+        let mut q = sqlx::query_scalar::<_, i64>(sqlx::AssertSqlSafe(sql.as_str()));
+        for id in &ids {
+            q = q.bind(*id);
+        }
+        q.fetch_all(c).await
+    })
+}
+
 /// A browser session for the server-rendered pages.
 #[derive(Debug, Clone, FromRow)]
 pub struct WebSession {

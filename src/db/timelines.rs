@@ -676,12 +676,14 @@ async fn active_mentions(c: Conn<'_>, s: &FanOutStatus) -> Result<Vec<i64>, sqlx
 /// - a boost only reaches followers showing the booster's boosts, and is aggregated: not added
 ///   when the boosted status or another boost of it is among the newest 40 entries.
 /// - a follow's `languages` restriction applies to statuses with a language.
-pub async fn fan_out(mut c: Conn<'_>, status_id: i64) -> Result<u64, sqlx::Error> {
+///
+/// Returns the accounts whose feed received it (not those that had it already).
+pub async fn fan_out(mut c: Conn<'_>, status_id: i64) -> Result<Vec<i64>, sqlx::Error> {
     let Some(s) = fan_out_status(c.re(), status_id).await? else {
-        return Ok(0);
+        return Ok(Vec::new());
     };
     let mentioned = active_mentions(c.re(), &s).await?;
-    let mut inserted = 0;
+    let mut inserted = Vec::new();
     if s.local_author {
         // The author's own feed: only boost aggregation applies.
         let mut q = Query::new(
@@ -693,8 +695,8 @@ pub async fn fan_out(mut c: Conn<'_>, status_id: i64) -> Result<u64, sqlx::Error
         let ra = q.arg(s.reblog_author_id);
         q.push(&format!("{r}, {id}, {r}, {ro}, {ra} WHERE 1 = 1"));
         push_aggregation(&mut q, &s, &r);
-        q.push(" ON CONFLICT DO NOTHING");
-        inserted += q.execute(c.re()).await?;
+        q.push(" ON CONFLICT DO NOTHING RETURNING account_id");
+        inserted.extend(q.fetch_ids(c.re()).await?);
     }
     let mut q = Query::new(
         "INSERT INTO home_feed (account_id, status_id, author_id, reblog_of_id, reblog_author_id) \
@@ -722,9 +724,19 @@ pub async fn fan_out(mut c: Conn<'_>, status_id: i64) -> Result<u64, sqlx::Error
         "f.languages",
     );
     push_aggregation(&mut q, &s, "f.account_id");
-    q.push(" ON CONFLICT DO NOTHING");
-    inserted += q.execute(c).await?;
+    q.push(" ON CONFLICT DO NOTHING RETURNING account_id");
+    inserted.extend(q.fetch_ids(c).await?);
     Ok(inserted)
+}
+
+/// The accounts whose home feed holds status `status_id` (index `home_feed_status`).
+pub async fn home_holders(c: Conn<'_>, status_id: i64) -> Result<Vec<i64>, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT account_id FROM home_feed WHERE status_id = $1"
+    )
+    .bind(status_id)
+    .fetch_all(c)
+    .await)
 }
 
 /// Copies the latest `limit` statuses of `author` that `viewer` should see into `viewer`'s

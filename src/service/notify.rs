@@ -33,7 +33,7 @@ pub async fn notify(
     status_id: Option<i64>,
     activity_id: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
-    notifications::create(
+    let id = notifications::create(
         c,
         next_id(),
         recipient,
@@ -43,5 +43,9 @@ pub async fn notify(
         activity_id,
         now_ms(),
     )
-    .await
+    .await?;
+    if let Some(id) = id {
+        super::live::notified(recipient, id);
+    }
+    Ok(id)
 }

@@ -18,4 +18,5 @@ mod search;
 mod smoke;
 mod startup;
 mod statuses;
+mod streaming;
 mod timelines;

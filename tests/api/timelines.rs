@@ -472,7 +472,7 @@ async fn fan_out_respects_visibility() {
             woolly::db::timelines::fan_out(tx.conn(), private)
                 .await
                 .unwrap(),
-            0
+            Vec::<i64>::new()
         );
         tx.commit().await.unwrap();
     })

@@ -72,6 +72,7 @@ pub async fn remove_status(mut c: Conn<'_>, s: &Status) -> Result<(), sqlx::Erro
             notifications::delete_for_activity(c.re(), o.account_id, kind::REBLOG, s.id).await?;
         }
     }
+    crate::service::live::status_deleted(c.re(), s, false).await?;
     statuses::uncount_boosts_of(c.re(), s.id).await?;
     statuses::delete(c, s.id).await?;
     Ok(())

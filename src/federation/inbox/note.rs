@@ -370,6 +370,12 @@ async fn store(
         let audience = (p.to.as_slice(), p.cc.as_slice());
         forward_reply(tx.conn(), activity, author, pp, &row.visibility, audience).await?;
     }
+    Box::pin(crate::service::live::status_created(
+        tx.conn(),
+        &row,
+        author.silenced_at.is_some(),
+    ))
+    .await?;
     tx.commit().await?;
     state.wake_workers();
     Ok(Some(row))
@@ -502,6 +508,14 @@ pub async fn update(
             &existing.visibility,
             audience,
         )
+        .await?;
+    }
+    if let Some(edited) = statuses::get(tx.conn(), existing.id).await? {
+        Box::pin(crate::service::live::status_edited(
+            tx.conn(),
+            &edited,
+            false,
+        ))
         .await?;
     }
     tx.commit().await?;

@@ -65,7 +65,7 @@ impl RawJson {
 }
 
 /// What one viewer sees of their own relation to a status.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ViewerFlags {
     pub favourited: bool,
     pub reblogged: bool,

@@ -3,6 +3,7 @@
 //! leaves the server through the client API. Statuses are written as JSON from cached
 //! renderings ([`cache`], [`json`]).
 
+pub mod broadcast;
 pub mod cache;
 pub mod json;
 
@@ -436,6 +437,58 @@ async fn render_missing(
     Ok(())
 }
 
+/// The cached renderings of some statuses and their authors.
+struct Renderings {
+    cores: HashMap<i64, Arc<Entry<StatusVersion>>>,
+    authors: HashMap<i64, Arc<Entry<AccountVersion>>>,
+}
+
+/// The renderings of `keys` (statuses and their authors): from the cache, the rest rendered
+/// and cached (three queries at most).
+async fn renderings(
+    c: Conn<'_>,
+    r: &Render<'_>,
+    keys: &[&StatusKey],
+) -> Result<Renderings, sqlx::Error> {
+    let mut cores: HashMap<i64, Arc<Entry<StatusVersion>>> = HashMap::new();
+    let mut authors: HashMap<i64, Arc<Entry<AccountVersion>>> = HashMap::new();
+    let mut missing_cores: Vec<&StatusKey> = Vec::new();
+    let mut missing_authors: Vec<&StatusKey> = Vec::new();
+    for &k in keys {
+        if !cores.contains_key(&k.id) && !missing_cores.iter().any(|m| m.id == k.id) {
+            match r.cache.status(k.id, k.version()) {
+                Some(e) => {
+                    cores.insert(k.id, e);
+                }
+                None => missing_cores.push(k),
+            }
+        }
+        if !authors.contains_key(&k.account_id)
+            && !missing_authors.iter().any(|m| m.account_id == k.account_id)
+        {
+            match r.cache.account(k.account_id, k.author_version()) {
+                Some(e) => {
+                    authors.insert(k.account_id, e);
+                }
+                None => missing_authors.push(k),
+            }
+        }
+    }
+    if !missing_cores.is_empty() || !missing_authors.is_empty() {
+        render_missing(
+            c,
+            r,
+            &missing_cores,
+            &missing_authors,
+            &mut cores,
+            &mut authors,
+        )
+        .await?;
+    }
+
+    Ok(Renderings { cores, authors })
+}
+
 /// `Status` entities for `ids`, in the same order, for `viewer` (None = anonymous).
 /// Statuses that do not exist, or that the viewer may not see, are left out.
 ///
@@ -514,73 +567,58 @@ pub async fn statuses(
         wanted.push((k, original));
     }
 
-    // Cached renderings, and what is missing.
-    let mut cores: HashMap<i64, Arc<Entry<StatusVersion>>> = HashMap::new();
-    let mut authors: HashMap<i64, Arc<Entry<AccountVersion>>> = HashMap::new();
-    let mut missing_cores: Vec<&StatusKey> = Vec::new();
-    let mut missing_authors: Vec<&StatusKey> = Vec::new();
-    for k in wanted
+    let keys: Vec<&StatusKey> = wanted
         .iter()
         .flat_map(|(k, o)| std::iter::once(*k).chain(*o))
-    {
-        if !cores.contains_key(&k.id) && !missing_cores.iter().any(|m| m.id == k.id) {
-            match r.cache.status(k.id, k.version()) {
-                Some(e) => {
-                    cores.insert(k.id, e);
-                }
-                None => missing_cores.push(k),
-            }
-        }
-        if !authors.contains_key(&k.account_id)
-            && !missing_authors.iter().any(|m| m.account_id == k.account_id)
-        {
-            match r.cache.account(k.account_id, k.author_version()) {
-                Some(e) => {
-                    authors.insert(k.account_id, e);
-                }
-                None => missing_authors.push(k),
-            }
-        }
-    }
-    if !missing_cores.is_empty() || !missing_authors.is_empty() {
-        render_missing(
-            c,
-            r,
-            &missing_cores,
-            &missing_authors,
-            &mut cores,
-            &mut authors,
-        )
-        .await?;
-    }
+        .collect();
+    let rendered = renderings(c, r, &keys).await?;
 
-    let flags = |k: &StatusKey| {
-        state.as_ref().map(|f| ViewerFlags {
-            favourited: f.favourited.contains(&k.id),
-            reblogged: f.reblogged.contains(&k.id),
-            muted: k
-                .conversation_id
-                .is_some_and(|c| f.muted_conversations.contains(&c)),
-            bookmarked: f.bookmarked.contains(&k.id),
-            pinned: (Some(k.account_id) == viewer).then(|| f.pinned.contains(&k.id)),
-        })
-    };
-    let quotable = |k: &StatusKey| matches!(k.visibility.as_str(), "public" | "unlisted");
+    let flags = |k: &StatusKey| state.as_ref().map(|f| viewer_flags(f, viewer, k));
     let mut out = Vec::with_capacity(wanted.len());
     for (k, original) in wanted {
-        let (Some(core), Some(author)) = (cores.get(&k.id), authors.get(&k.account_id)) else {
-            continue;
-        };
-        let mut viewer_flags = flags(k);
+        let written = rendered.write((k, flags(k)), original.map(|o| (o, flags(o))));
+        if let Some(json) = written {
+            out.push(RenderedStatus {
+                id: k.id,
+                account_id: k.account_id,
+                in_reply_to_account_id: k.in_reply_to_account_id,
+                json,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A viewer's flags on the status `k`, from their loaded state.
+fn viewer_flags(f: &ViewerState, viewer: Option<i64>, k: &StatusKey) -> ViewerFlags {
+    ViewerFlags {
+        favourited: f.favourited.contains(&k.id),
+        reblogged: f.reblogged.contains(&k.id),
+        muted: k
+            .conversation_id
+            .is_some_and(|c| f.muted_conversations.contains(&c)),
+        bookmarked: f.bookmarked.contains(&k.id),
+        pinned: (Some(k.account_id) == viewer).then(|| f.pinned.contains(&k.id)),
+    }
+}
+
+impl Renderings {
+    /// Writes the complete `Status` of `k` (with the reader's flags, `None` for anonymous
+    /// readers) and, for a boost, of its `original`; `None` when a rendering is missing.
+    fn write(
+        &self,
+        (k, mut flags): (&StatusKey, Option<ViewerFlags>),
+        original: Option<(&StatusKey, Option<ViewerFlags>)>,
+    ) -> Option<RawJson> {
+        let quotable = |k: &StatusKey| matches!(k.visibility.as_str(), "public" | "unlisted");
+        let core = self.cores.get(&k.id)?;
+        let author = self.authors.get(&k.account_id)?;
         let reblog = match original {
-            Some(o) => {
-                let (Some(ocore), Some(oauthor)) = (cores.get(&o.id), authors.get(&o.account_id))
-                else {
-                    continue;
-                };
-                let oflags = flags(o);
+            Some((o, oflags)) => {
+                let ocore = self.cores.get(&o.id)?;
+                let oauthor = self.authors.get(&o.account_id)?;
                 // A boost carries the original's interaction state, as in Mastodon.
-                if let (Some(v), Some(of)) = (viewer_flags.as_mut(), oflags) {
+                if let (Some(v), Some(of)) = (flags.as_mut(), oflags) {
                     v.favourited = of.favourited;
                     v.reblogged = of.reblogged;
                     v.bookmarked = of.bookmarked;
@@ -596,19 +634,12 @@ pub async fn statuses(
             }
             None => None,
         };
-        let json = json::status(&StatusParts {
+        Some(json::status(&StatusParts {
             core: &core.json,
             account: &author.json,
             reblog: reblog.as_ref().map(RawJson::as_str),
             quotable: quotable(k),
-            viewer: viewer_flags,
-        });
-        out.push(RenderedStatus {
-            id: k.id,
-            account_id: k.account_id,
-            in_reply_to_account_id: k.in_reply_to_account_id,
-            json,
-        });
+            viewer: flags,
+        }))
     }
-    Ok(out)
 }

@@ -8,7 +8,7 @@ use crate::error::{AppError, AppResult};
 use crate::id::next_id;
 use crate::jobs::{self, Job};
 use crate::service::notify::{self, kind};
-use crate::service::{federate, hydrate};
+use crate::service::{federate, hydrate, live};
 use crate::state::AppState;
 use crate::time::{now_ms, parse_rfc3339};
 
@@ -214,6 +214,7 @@ pub async fn create(
     )
     .await?;
     federate::status_created(tx.conn(), federate::site(&state.config, &state.domain), id).await?;
+    live::status_created(tx.conn(), &row, account.silenced_at.is_some()).await?;
     tx.commit().await?;
     state.wake_workers();
     Ok(id)

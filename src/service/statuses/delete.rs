@@ -74,6 +74,7 @@ pub async fn delete(state: &AppState, account: &Account, id: i64) -> AppResult<V
         }
     }
     federate::status_deleted(tx.conn(), &s).await?;
+    crate::service::live::status_deleted(tx.conn(), &s, account.silenced_at.is_some()).await?;
     statuses::uncount_boosts_of(tx.conn(), id).await?;
     statuses::delete(tx.conn(), id).await?;
     tx.commit().await?;

@@ -154,6 +154,10 @@ pub async fn edit(
         .await?;
     }
     federate::status_updated(tx.conn(), federate::site(&state.config, &state.domain), id).await?;
+    if let Some(edited) = statuses::get(tx.conn(), id).await? {
+        crate::service::live::status_edited(tx.conn(), &edited, account.silenced_at.is_some())
+            .await?;
+    }
     tx.commit().await?;
     state.wake_workers();
     Ok(())

@@ -219,6 +219,7 @@ pub async fn unreblog(state: &AppState, viewer: i64, id: i64) -> AppResult<i64> 
     match statuses::find_reblog(tx.conn(), viewer, target.id).await? {
         Some(boost) => {
             federate::boost_removed(tx.conn(), &boost).await?;
+            crate::service::live::status_deleted(tx.conn(), &boost, false).await?;
             if statuses::delete(tx.conn(), boost.id).await? {
                 if counts_for_author(&boost.visibility) {
                     accounts::bump(tx.conn(), viewer, Counter::Statuses, -1).await?;
