@@ -62,6 +62,18 @@ pub enum Job {
         #[serde(default)]
         after: i64,
     },
+    /// A poll has ended: tell its voters and author (`service::polls::ended`). Enqueued to
+    /// run at the poll's end.
+    PollEnded {
+        /// The `polls` row.
+        poll_id: i64,
+    },
+    /// Publish a scheduled status (`service::statuses::scheduled::publish`). Enqueued to run
+    /// at its time.
+    PublishScheduledStatus {
+        /// The `scheduled_statuses` row.
+        id: i64,
+    },
 }
 
 impl Job {
@@ -73,6 +85,8 @@ impl Job {
             Job::Inbox { .. } => "inbox",
             Job::ExpandDelivery { .. } => "expand_delivery",
             Job::ApplyDomainBlock { .. } => "apply_domain_block",
+            Job::PollEnded { .. } => "poll_ended",
+            Job::PublishScheduledStatus { .. } => "publish_scheduled_status",
         }
     }
 }
@@ -82,6 +96,17 @@ impl Job {
 pub async fn enqueue(c: Conn<'_>, job: &Job, priority: i64) -> Result<(), sqlx::Error> {
     let payload = serde_json::to_string(job).expect("jobs serialize");
     db::jobs::enqueue(c, next_id(), job.kind(), &payload, priority, now_ms()).await
+}
+
+/// Enqueues `job` to run at `run_at` (unix ms), inside the caller's transaction.
+pub async fn enqueue_at(
+    c: Conn<'_>,
+    job: &Job,
+    priority: i64,
+    run_at: i64,
+) -> Result<(), sqlx::Error> {
+    let payload = serde_json::to_string(job).expect("jobs serialize");
+    db::jobs::enqueue(c, next_id(), job.kind(), &payload, priority, run_at).await
 }
 
 impl AppState {
@@ -116,6 +141,10 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<Option<Job>> {
             crate::service::mail::send_confirmation(state, *user_id).await?;
         }
         Job::Inbox { id } => crate::federation::inbox::process(state, *id).await?,
+        Job::PollEnded { poll_id } => crate::service::polls::ended(state, *poll_id).await?,
+        Job::PublishScheduledStatus { id } => {
+            crate::service::statuses::scheduled::publish(state, *id).await?;
+        }
         Job::ApplyDomainBlock {
             block_id,
             phase,

@@ -21,6 +21,8 @@ pub mod jobs;
 pub mod markers;
 pub mod notifications;
 pub mod oauth;
+pub mod polls;
+pub mod scheduled_statuses;
 pub mod search;
 pub mod seed;
 pub mod statuses;

@@ -14,6 +14,7 @@ pub mod locate;
 pub mod mail;
 pub mod notify;
 pub mod oauth;
+pub mod polls;
 pub mod profile;
 pub mod relationships;
 pub mod statuses;

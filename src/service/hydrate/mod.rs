@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod json;
+pub mod poll;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -20,12 +21,13 @@ use crate::db::accounts::Account as AccountRow;
 use crate::db::hydration::{self, StatusKey, TagRow, ViewerState, ViewerStateQuery};
 
 use crate::db::statuses::{self, Status as StatusRow};
-use crate::db::{Conn, accounts};
-use crate::time::{date, rfc3339, rfc3339_midnight};
+use crate::db::{Conn, accounts, polls};
+use crate::time::{date, now_ms, rfc3339, rfc3339_midnight};
 pub use cache::RenderCache;
 use cache::{AccountVersion, Entry, StatusVersion};
 pub use json::RawJson;
 use json::{StatusParts, ViewerFlags};
+use poll::{PollPart, PollReader};
 
 /// A profile field as stored in `accounts.fields` (JSON array).
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -347,7 +349,6 @@ fn status_core(
         tagged_collections: Vec::new(),
         quote: None,
         card: None,
-        poll: None,
     }
 }
 
@@ -364,6 +365,11 @@ async fn render_missing(
     let ids: Vec<i64> = statuses.iter().map(|k| k.id).collect();
     let rows = hydration::statuses_with_apps(c.re(), &ids).await?;
     let (mentions, tags) = hydration::mentions_and_tags(c.re(), &ids).await?;
+    let mut polls_by: HashMap<i64, PollPart> = polls::of_statuses(c.re(), &ids)
+        .await?
+        .iter()
+        .map(|p| (p.status_id, PollPart::of(p)))
+        .collect();
     let mut account_ids: HashSet<i64> = authors.iter().map(|k| k.account_id).collect();
     account_ids.extend(mentions.iter().map(|m| m.account_id));
     let account_ids: Vec<i64> = account_ids.into_iter().collect();
@@ -413,12 +419,33 @@ async fn render_missing(
             mentions_by.remove(&s.id).unwrap_or_default(),
             tags_by.remove(&s.id).unwrap_or_default(),
         );
-        let entry = r
-            .cache
-            .put_status(s.id, *version, RawJson::of(&core).into_string());
+        let entry = r.cache.put_status_with_poll(
+            s.id,
+            *version,
+            RawJson::of(&core).into_string(),
+            polls_by.remove(&s.id),
+        );
         cores.insert(s.id, entry);
     }
     Ok(())
+}
+
+/// A cached status's poll with its reader.
+fn poll_with_reader<'a>(
+    e: &'a Entry<StatusVersion>,
+    viewer: Option<i64>,
+    own_votes: &'a HashMap<i64, Vec<i64>>,
+    now: i64,
+) -> Option<(&'a PollPart, PollReader<'a>)> {
+    let p = e.poll.as_deref()?;
+    Some((
+        p,
+        PollReader {
+            viewer,
+            own_votes: own_votes.get(&p.id).map(Vec::as_slice).unwrap_or(&[]),
+            now,
+        },
+    ))
 }
 
 /// `Status` entities for `ids`, in the same order, for `viewer` (None = anonymous).
@@ -529,7 +556,7 @@ pub async fn statuses(
     }
     if !missing_cores.is_empty() || !missing_authors.is_empty() {
         render_missing(
-            c,
+            c.re(),
             r,
             &missing_cores,
             &missing_authors,
@@ -539,6 +566,21 @@ pub async fn statuses(
         .await?;
     }
 
+    // The viewer's votes in the polls shown (one more query, only for pages with polls).
+    let poll_ids: Vec<i64> = cores
+        .values()
+        .filter_map(|e| e.poll.as_ref().map(|p| p.id))
+        .collect();
+    let mut own_votes: HashMap<i64, Vec<i64>> = HashMap::new();
+    if let Some(v) = viewer
+        && !poll_ids.is_empty()
+    {
+        for (poll_id, choice) in polls::votes_of(c.re(), v, &poll_ids).await? {
+            own_votes.entry(poll_id).or_default().push(choice);
+        }
+    }
+    let now = now_ms();
+    let poll_of = |e| poll_with_reader(e, viewer, &own_votes, now);
     let flags = |k: &StatusKey| {
         state.as_ref().map(|f| ViewerFlags {
             favourited: f.favourited.contains(&k.id),
@@ -577,6 +619,7 @@ pub async fn statuses(
                     reblog: None,
                     quotable: quotable(o),
                     viewer: oflags,
+                    poll: poll_of(ocore),
                 }))
             }
             None => None,
@@ -587,6 +630,7 @@ pub async fn statuses(
             reblog: reblog.as_ref().map(RawJson::as_str),
             quotable: quotable(k),
             viewer: viewer_flags,
+            poll: poll_of(core),
         });
         out.push(RenderedStatus {
             id: k.id,

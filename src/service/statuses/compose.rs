@@ -48,8 +48,8 @@ pub fn validate_text(text: &str, spoiler_text: &str) -> AppResult<()> {
     Ok(())
 }
 
-/// Refuses attachments and polls, which this server does not store yet, the way Mastodon
-/// refuses ids it cannot find.
+/// Refuses attachments, which this server does not store yet, the way Mastodon refuses ids
+/// it cannot find, and attachments combined with a poll (Mastodon's message).
 pub fn reject_media_and_poll(media_ids: &[String], poll: bool) -> AppResult<()> {
     let media: Vec<&str> = media_ids
         .iter()
@@ -66,11 +66,6 @@ pub fn reject_media_and_poll(media_ids: &[String], poll: bool) -> AppResult<()> 
             "Media {} not found or already attached to another post",
             media.join(", ")
         )));
-    }
-    if poll {
-        return Err(AppError::unprocessable(
-            "Polls are not supported by this server yet",
-        ));
     }
     Ok(())
 }
@@ -286,6 +281,7 @@ mod tests {
         assert!(reject_media_and_poll(&["".into()], false).is_ok());
         let e = reject_media_and_poll(&["12".into()], false).unwrap_err();
         assert!(e.to_string().contains("Media 12 not found"));
-        assert!(reject_media_and_poll(&[], true).is_err());
+        assert!(reject_media_and_poll(&[], true).is_ok());
+        assert!(reject_media_and_poll(&["12".into()], true).is_err());
     }
 }

@@ -9,6 +9,7 @@ use crate::error::{AppError, AppResult};
 use crate::id::next_id;
 use crate::service::federate;
 use crate::service::notify::{self, kind};
+use crate::service::polls::{self, PollChange, PollInput};
 use crate::state::AppState;
 use crate::time::now_ms;
 
@@ -30,8 +31,8 @@ pub struct EditStatus {
     pub language: Option<String>,
     /// `media_ids[]`.
     pub media_ids: Vec<String>,
-    /// Whether a `poll` was given.
-    pub poll: bool,
+    /// `poll[…]`: the poll the status has after the edit (none removes it).
+    pub poll: Option<PollInput>,
 }
 
 /// Edits `account`'s status `id`. Editing someone else's status is a 404; an edit that changes
@@ -55,7 +56,13 @@ pub async fn edit(
             "Validation failed: A boost cannot be edited",
         ));
     }
-    compose::reject_media_and_poll(&e.media_ids, e.poll)?;
+    compose::reject_media_and_poll(&e.media_ids, e.poll.is_some())?;
+    let now = now_ms();
+    let poll = e
+        .poll
+        .as_ref()
+        .map(|p| polls::validate(p, now))
+        .transpose()?;
     let (text, spoiler_text) =
         compose::normalize_text(e.text.as_deref(), e.spoiler_text.as_deref());
     let sensitive = e.sensitive.unwrap_or(false) || !spoiler_text.is_empty();
@@ -68,14 +75,15 @@ pub async fn edit(
         ],
     );
     compose::validate_text(&text, &spoiler_text)?;
+    let poll_change = polls::apply_edit(tx.conn(), id, account.id, poll.as_ref(), now).await?;
     if text == s.text
         && spoiler_text == s.spoiler_text
         && sensitive == s.sensitive
         && s.language.as_deref() == Some(language.as_str())
+        && poll_change == PollChange::None
     {
         return Ok(());
     }
-    let now = now_ms();
     if statuses::edits_of(tx.conn(), id).await?.is_empty() {
         statuses::insert_edit(
             tx.conn(),
