@@ -36,3 +36,7 @@ CREATE UNIQUE INDEX poll_votes_once ON poll_votes (poll_id, account_id, choice);
 -- "Did the viewer vote, and for what" on pages of statuses.
 CREATE INDEX poll_votes_account ON poll_votes (account_id, poll_id);
 CREATE UNIQUE INDEX poll_votes_uri ON poll_votes (uri) WHERE uri IS NOT NULL;
+
+-- The poll options of each stored version of an edited status (JSON array of titles; NULL
+-- when that version had no poll), for the edit history.
+ALTER TABLE status_edits ADD COLUMN poll_options TEXT;

@@ -340,3 +340,32 @@ pub async fn lock(c: Conn<'_>, id: i64) -> Result<(), sqlx::Error> {
     .await
     .map(|_| ()))
 }
+
+/// Records the poll options (JSON array of titles) of one stored version of a status.
+pub async fn set_edit_options(
+    c: Conn<'_>,
+    edit_id: i64,
+    options: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    with_conn!(c, |c| sqlx::query(
+        "UPDATE status_edits SET poll_options = $2 WHERE id = $1"
+    )
+    .bind(edit_id)
+    .bind(options)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}
+
+/// The poll options recorded for each stored version of a status, by version id.
+pub async fn edit_options(
+    c: Conn<'_>,
+    status_id: i64,
+) -> Result<Vec<(i64, Option<String>)>, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query_as::<_, (i64, Option<String>)>(
+        "SELECT id, poll_options FROM status_edits WHERE status_id = $1 ORDER BY id"
+    )
+    .bind(status_id)
+    .fetch_all(c)
+    .await)
+}

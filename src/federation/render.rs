@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 
 use crate::db::accounts::Account;
 use crate::db::statuses::Status;
+use crate::time::now_ms;
 
 /// The ActivityStreams namespace, the first entry of every `@context`.
 pub const ACTIVITYSTREAMS: &str = "https://www.w3.org/ns/activitystreams";
@@ -477,6 +478,8 @@ pub struct NoteParts {
     pub tags: Vec<TagParts>,
     /// The first of the author's own public replies (see [`SELF_REPLIES_IN_NOTE`]).
     pub self_replies: Vec<String>,
+    /// Its poll: the Note is then a `Question`.
+    pub poll: Option<crate::db::polls::Poll>,
 }
 
 /// The followers collection of an account.
@@ -541,7 +544,10 @@ pub fn note(site: Site<'_>, p: &NoteParts) -> (Value, Context) {
         body.insert(k.to_owned(), v);
     };
     put("id", s.uri.as_str().into());
-    put("type", "Note".into());
+    put(
+        "type",
+        if p.poll.is_some() { "Question" } else { "Note" }.into(),
+    );
     put(
         "summary",
         if s.spoiler_text.is_empty() {
@@ -628,7 +634,54 @@ pub fn note(site: Site<'_>, p: &NoteParts) -> (Value, Context) {
         "interactionPolicy",
         json!({ "canQuote": { "automaticApproval": [approved] } }),
     );
+    if let Some(poll) = &p.poll {
+        question(&mut body, &mut ctx, poll, now_ms());
+    }
     (Value::Object(body), ctx)
+}
+
+/// A Question's poll (Mastodon's `NoteSerializer`): `oneOf` (single choice) or `anyOf`
+/// (several), each option a `Note` named by its title with its votes as
+/// `replies.totalItems` (0 while the totals are hidden), `endTime`, `closed` once ended,
+/// and `votersCount`.
+fn question(
+    body: &mut Map<String, Value>,
+    ctx: &mut Context,
+    poll: &crate::db::polls::Poll,
+    now: i64,
+) {
+    let expired = poll.expired_at(now);
+    let show = expired || !poll.hide_totals;
+    let counts = poll.counts();
+    let options: Vec<Value> = poll
+        .titles()
+        .into_iter()
+        .enumerate()
+        .map(|(i, title)| {
+            let n = if show {
+                counts.get(i).copied().unwrap_or(0)
+            } else {
+                0
+            };
+            json!({
+                "type": "Note",
+                "name": title,
+                "replies": { "type": "Collection", "totalItems": n },
+            })
+        })
+        .collect();
+    let key = if poll.multiple { "anyOf" } else { "oneOf" };
+    body.insert(key.into(), Value::Array(options));
+    if let Some(end) = poll.expires_at {
+        body.insert("endTime".into(), iso8601(end).into());
+        if expired {
+            body.insert("closed".into(), iso8601(end).into());
+        }
+    }
+    if let Some(voters) = poll.voters_count {
+        body.insert("votersCount".into(), voters.into());
+        ctx.add(&[Term::VotersCount]);
+    }
 }
 
 /// The id of the last self-reply listed, read back from its local uri (`…/statuses/{id}`).
@@ -796,6 +849,51 @@ pub fn update_note(site: Site<'_>, p: &NoteParts) -> Value {
             "object": object,
         }),
     )
+}
+
+/// `Update(Question)` carrying a local poll's current tallies; `update_id` makes each one a
+/// distinct activity (receivers deduplicate by id).
+pub fn update_poll(site: Site<'_>, p: &NoteParts, update_id: i64) -> Value {
+    let (object, ctx) = note(site, p);
+    let s = &p.status;
+    document(
+        &ctx,
+        json!({
+            "id": format!("{}#updates/poll/{update_id}", s.uri),
+            "type": "Update",
+            "actor": p.author.uri,
+            "to": audience_to(&s.visibility, &p.author, &p.mentions),
+            "cc": audience_cc(&s.visibility, &p.author, &p.mentions, None),
+            "object": object,
+        }),
+    )
+}
+
+/// A local account's vote in a remote poll (Mastodon's `VoteSerializer`):
+/// `Create(Note{name, inReplyTo})` addressed to the poll's author only. `vote_uri` is the
+/// Note's id (`{voter}#votes/{vote id}`).
+pub fn poll_vote(
+    voter: &str,
+    vote_uri: &str,
+    question: &str,
+    poll_author: &str,
+    title: &str,
+) -> Value {
+    json!({
+        "@context": ACTIVITYSTREAMS,
+        "id": format!("{vote_uri}/activity"),
+        "type": "Create",
+        "actor": voter,
+        "to": [poll_author],
+        "object": {
+            "id": vote_uri,
+            "type": "Note",
+            "name": title,
+            "attributedTo": voter,
+            "inReplyTo": question,
+            "to": [poll_author],
+        },
+    })
 }
 
 /// The `Create` of a local status as a delivered document (with its `@context`).
@@ -1156,6 +1254,7 @@ mod tests {
                 display_name: "Rust".into(),
             }],
             self_replies: vec!["https://w.example/users/alice/statuses/50".into()],
+            poll: None,
         };
         let (v, ctx) = note(SITE, &p);
         assert_eq!(v["summary"], "cw");

@@ -11,6 +11,7 @@ use crate::db::{Conn, follows, notifications};
 use crate::error::{AppError, AppResult};
 use crate::id::next_id;
 use crate::jobs::{self, Job};
+use crate::service::federate;
 use crate::service::hydrate::poll::{PollPart, PollReader, poll_json};
 use crate::service::hydrate::{self, RawJson};
 use crate::service::notify::{self, kind};
@@ -290,22 +291,38 @@ pub async fn vote(
     if already {
         return Err(invalid("You have already voted on this poll"));
     }
+    let titles = poll.titles();
+    let mut sent: Vec<(String, String)> = Vec::new();
     for choice in &choices {
+        let id = next_id();
+        // A vote in a remote poll is sent to its author as a Note with this id.
+        let uri = (!poll.local).then(|| format!("{}#votes/{id}", account.uri));
         polls::insert_vote(
             tx.conn(),
             &Vote {
-                id: next_id(),
+                id,
                 poll_id: poll.id,
                 account_id: account.id,
                 choice: *choice,
-                uri: None,
+                uri: uri.clone(),
                 created_at: now,
             },
         )
         .await?;
+        if let (Some(uri), Some(title)) = (
+            uri,
+            usize::try_from(*choice).ok().and_then(|i| titles.get(i)),
+        ) {
+            sent.push((uri, title.clone()));
+        }
     }
     count_votes(tx.conn(), &poll, &choices, previous.is_empty(), now).await?;
     polls::touch_status(tx.conn(), poll.status_id, now).await?;
+    if poll.local {
+        federate::poll_updated(tx.conn(), site(state), poll.status_id).await?;
+    } else {
+        federate::poll_votes(tx.conn(), account, &poll, &sent).await?;
+    }
     let updated = polls::get(tx.conn(), poll.id)
         .await?
         .ok_or(AppError::NotFound)?;
@@ -385,6 +402,67 @@ pub async fn ended(state: &AppState, poll_id: i64) -> anyhow::Result<()> {
     )
     .await?;
     polls::touch_status(tx.conn(), poll.status_id, now).await?;
+    if poll.local {
+        // Followers and voters elsewhere learn the final tallies (`closed`).
+        federate::poll_updated(tx.conn(), site(state), poll.status_id).await?;
+    }
     tx.commit().await?;
+    state.wake_workers();
+    Ok(())
+}
+
+/// This server's [`federate::site`].
+fn site(state: &AppState) -> crate::federation::render::Site<'_> {
+    federate::site(&state.config, &state.domain)
+}
+
+/// A vote received from another server (`Create(Note{name, inReplyTo})` answering the
+/// local status `status`): recorded when the poll is local and open, the voter is not its
+/// author, `name` is one of its options and a single-choice poll has no vote of theirs yet;
+/// otherwise ignored, as Mastodon does. Idempotent on the vote's `uri`. The new tallies go
+/// out as `Update(Question)`.
+pub async fn record_remote_vote(
+    state: &AppState,
+    status_id: i64,
+    voter: &Account,
+    name: &str,
+    uri: &str,
+) -> Result<(), sqlx::Error> {
+    let now = now_ms();
+    let mut tx = state.db.begin().await?;
+    let Some(poll) = polls::of_status(tx.conn(), status_id).await? else {
+        return Ok(());
+    };
+    polls::lock(tx.conn(), poll.id).await?;
+    let Some(choice) = poll.titles().iter().position(|t| t == name) else {
+        return Ok(());
+    };
+    if !poll.local || poll.expired_at(now) || poll.account_id == voter.id {
+        return Ok(());
+    }
+    let previous = polls::choices_of(tx.conn(), poll.id, voter.id).await?;
+    if !poll.multiple && !previous.is_empty() {
+        return Ok(());
+    }
+    let inserted = polls::insert_vote(
+        tx.conn(),
+        &Vote {
+            id: next_id(),
+            poll_id: poll.id,
+            account_id: voter.id,
+            choice: choice as i64,
+            uri: Some(uri.to_owned()),
+            created_at: now,
+        },
+    )
+    .await?;
+    if !inserted {
+        return Ok(());
+    }
+    polls::recount(tx.conn(), &poll, now).await?;
+    polls::touch_status(tx.conn(), poll.status_id, now).await?;
+    federate::poll_updated(tx.conn(), site(state), poll.status_id).await?;
+    tx.commit().await?;
+    state.wake_workers();
     Ok(())
 }

@@ -12,7 +12,7 @@ use crate::api::auth::Auth;
 use crate::api::pagination::path_id;
 use crate::api::params::{Params, decode, flex};
 use crate::api::{ClientIp, ratelimit, scheduled_statuses};
-use crate::db::{accounts, statuses};
+use crate::db::{accounts, polls, statuses};
 use crate::error::{AppError, AppResult};
 use crate::service::hydrate::{self, RawJson, StatusOptions};
 use crate::service::polls::PollInput;
@@ -277,26 +277,44 @@ pub async fn history(
         .ok_or(AppError::NotFound)?;
     let account = hydrate::account(&state.config, &author);
     let edits = statuses::edits_of(h.conn(), id).await?;
-    let entry = |content: String, spoiler_text: String, sensitive: bool, at: i64| StatusEdit {
-        content,
-        spoiler_text,
-        sensitive,
-        created_at: rfc3339(at),
-        account: account.clone(),
-        media_attachments: Vec::new(),
-        emojis: Vec::new(),
+    let mut options: std::collections::HashMap<i64, Option<String>> =
+        polls::edit_options(h.conn(), id)
+            .await?
+            .into_iter()
+            .collect();
+    let poll_of = |json: Option<String>| {
+        let titles: Vec<String> = serde_json::from_str(json.as_deref()?).ok()?;
+        Some(json!({ "options": titles.iter().map(|t| json!({ "title": t })).collect::<Vec<_>>() }))
     };
+    let entry =
+        |content: String, spoiler_text: String, sensitive: bool, at: i64, poll: Option<Value>| {
+            StatusEdit {
+                content,
+                spoiler_text,
+                sensitive,
+                created_at: rfc3339(at),
+                account: account.clone(),
+                media_attachments: Vec::new(),
+                emojis: Vec::new(),
+                poll,
+            }
+        };
     let list = if edits.is_empty() {
+        let current = polls::of_status(h.conn(), id).await?.map(|p| p.options);
         vec![entry(
             s.content,
             s.spoiler_text,
             s.sensitive,
             s.edited_at.unwrap_or(s.created_at),
+            poll_of(current),
         )]
     } else {
         edits
             .into_iter()
-            .map(|e| entry(e.content, e.spoiler_text, e.sensitive, e.created_at))
+            .map(|e| {
+                let poll = poll_of(options.remove(&e.id).flatten());
+                entry(e.content, e.spoiler_text, e.sensitive, e.created_at, poll)
+            })
             .collect()
     };
     Ok(Json(list))

@@ -4,6 +4,7 @@
 //! boosted the status (Mastodon's `update` notification).
 
 use crate::db::accounts::{Account, User};
+use crate::db::polls as polls_repo;
 use crate::db::statuses::{self, ContentUpdate, Edit};
 use crate::error::{AppError, AppResult};
 use crate::id::next_id;
@@ -75,6 +76,9 @@ pub async fn edit(
         ],
     );
     compose::validate_text(&text, &spoiler_text)?;
+    let previous_options = polls_repo::of_status(tx.conn(), id)
+        .await?
+        .map(|p| p.options);
     let poll_change = polls::apply_edit(tx.conn(), id, account.id, poll.as_ref(), now).await?;
     if text == s.text
         && spoiler_text == s.spoiler_text
@@ -85,10 +89,11 @@ pub async fn edit(
         return Ok(());
     }
     if statuses::edits_of(tx.conn(), id).await?.is_empty() {
+        let original_id = next_id();
         statuses::insert_edit(
             tx.conn(),
             &Edit {
-                id: next_id(),
+                id: original_id,
                 status_id: id,
                 account_id: account.id,
                 text: s.text.clone(),
@@ -99,6 +104,7 @@ pub async fn edit(
             },
         )
         .await?;
+        polls_repo::set_edit_options(tx.conn(), original_id, previous_options.as_deref()).await?;
     }
     let rendered =
         compose::render(tx.conn(), &state.config, &state.domain, account.id, &text).await?;
@@ -132,6 +138,10 @@ pub async fn edit(
         },
     )
     .await?;
+    let options = poll
+        .as_ref()
+        .map(|p| serde_json::to_string(&p.options).expect("strings serialise"));
+    polls_repo::set_edit_options(tx.conn(), edit_id, options.as_deref()).await?;
     for booster in statuses::local_rebloggers(tx.conn(), id).await? {
         notify::notify(
             tx.conn(),

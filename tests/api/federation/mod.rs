@@ -15,6 +15,7 @@ mod forwarding;
 mod housekeeping;
 mod inbox;
 mod network;
+mod polls;
 mod races;
 mod relevance;
 mod remote_interaction;

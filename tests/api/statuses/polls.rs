@@ -459,6 +459,13 @@ async fn editing_a_poll_resets_its_votes_and_removing_it_deletes_it() {
         let (_, p) = get_json(&app, &format!("/api/v1/polls/{poll_id}"), Some(&bob.token)).await;
         assert_eq!(p["voted"], false);
         assert_eq!(p["own_votes"], json!([]));
+        // The history keeps each version's options.
+        let (_, history) = get_json(&app, &format!("/api/v1/statuses/{sid}/history"), Some(&bob.token)).await;
+        assert_shape("GET /api/v1/statuses/:id/history 200", &history);
+        let versions = history.as_array().unwrap();
+        assert_eq!(versions.len(), 3, "{history}");
+        assert_eq!(versions[0]["poll"], json!({"options": [{"title": "a"}, {"title": "b"}]}));
+        assert_eq!(versions[2]["poll"]["options"][2]["title"], "c");
         // Invalid poll in an edit: 422, nothing changes.
         let resp = app
             .req(reqwest::Method::PUT, &format!("/api/v1/statuses/{sid}"))
@@ -471,6 +478,8 @@ async fn editing_a_poll_resets_its_votes_and_removing_it_deletes_it() {
         // No poll in the edit: the poll is removed.
         let e = edit(json!({"status": "No more poll"})).await;
         assert!(e["poll"].is_null());
+        let (_, history) = get_json(&app, &format!("/api/v1/statuses/{sid}/history"), None).await;
+        assert!(history[3].get("poll").is_none(), "{history}");
         let (code, _) = get_json(&app, &format!("/api/v1/polls/{poll_id}"), Some(&bob.token)).await;
         assert_eq!(code, StatusCode::NOT_FOUND);
         // And a poll can be added by an edit.
