@@ -13,23 +13,27 @@ pub struct ScheduledStatus {
     pub account_id: i64,
     pub scheduled_at: i64,
     pub params: String,
+    pub idempotency_key: Option<String>,
     pub created_at: i64,
 }
 
 /// Stores a scheduled status.
 pub async fn insert(c: Conn<'_>, s: &ScheduledStatus) -> Result<(), sqlx::Error> {
-    with_conn!(c, |c| sqlx::query(
-        "INSERT INTO scheduled_statuses (id, account_id, scheduled_at, params, created_at) \
-         VALUES ($1, $2, $3, $4, $5)"
+    with_conn!(c, |c| {
+        sqlx::query(
+        "INSERT INTO scheduled_statuses (id, account_id, scheduled_at, params, idempotency_key, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)"
     )
     .bind(s.id)
     .bind(s.account_id)
     .bind(s.scheduled_at)
     .bind(&s.params)
+    .bind(&s.idempotency_key)
     .bind(s.created_at)
     .execute(c)
     .await
-    .map(|_| ()))
+    .map(|_| ())
+    })
 }
 
 /// The scheduled status `id` (of `account_id`, when given).
@@ -38,14 +42,34 @@ pub async fn get(
     id: i64,
     account_id: Option<i64>,
 ) -> Result<Option<ScheduledStatus>, sqlx::Error> {
-    with_conn!(c, |c| sqlx::query_as::<_, ScheduledStatus>(
-        "SELECT id, account_id, scheduled_at, params, created_at FROM scheduled_statuses \
+    with_conn!(c, |c| {
+        sqlx::query_as::<_, ScheduledStatus>(
+        "SELECT id, account_id, scheduled_at, params, idempotency_key, created_at FROM scheduled_statuses \
          WHERE id = $1 AND ($2 IS NULL OR account_id = $2)"
     )
     .bind(id)
     .bind(account_id)
     .fetch_optional(c)
-    .await)
+    .await
+    })
+}
+
+/// `account_id`'s scheduled status made with `Idempotency-Key` `key`.
+pub async fn by_idempotency_key(
+    c: Conn<'_>,
+    account_id: i64,
+    key: &str,
+) -> Result<Option<ScheduledStatus>, sqlx::Error> {
+    with_conn!(c, |c| {
+        sqlx::query_as::<_, ScheduledStatus>(
+        "SELECT id, account_id, scheduled_at, params, idempotency_key, created_at FROM scheduled_statuses \
+         WHERE account_id = $1 AND idempotency_key = $2"
+    )
+    .bind(account_id)
+    .bind(key)
+    .fetch_optional(c)
+    .await
+    })
 }
 
 /// A page of `account_id`'s scheduled statuses, newest id first.
@@ -56,7 +80,7 @@ pub async fn page(
 ) -> Result<Vec<ScheduledStatus>, sqlx::Error> {
     let (cursor, order) = page.clause("id", 2);
     let sql = format!(
-        "SELECT id, account_id, scheduled_at, params, created_at FROM scheduled_statuses \
+        "SELECT id, account_id, scheduled_at, params, idempotency_key, created_at FROM scheduled_statuses \
          WHERE account_id = $1{cursor} ORDER BY id {order} LIMIT $4"
     );
     let (a, b) = page.bounds();

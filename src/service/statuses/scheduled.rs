@@ -118,6 +118,19 @@ pub async fn schedule(
     at: i64,
 ) -> AppResult<ScheduledStatus> {
     let now = now_ms();
+    let key = new
+        .idempotency_key
+        .as_deref()
+        .map(str::trim)
+        .filter(|k| !k.is_empty())
+        .map(str::to_owned);
+    if let Some(key) = &key {
+        let mut h = state.db.read().await?;
+        if let Some(row) = scheduled_statuses::by_idempotency_key(h.conn(), account.id, key).await?
+        {
+            return Ok(row);
+        }
+    }
     compose::reject_media_and_poll(&new.media_ids, new.poll.is_some())?;
     reject_unsupported(&new)?;
     let (text, spoiler_text) =
@@ -135,7 +148,7 @@ pub async fn schedule(
             multiple: p.multiple,
             hide_totals: p.hide_totals,
         }),
-        media_ids: None,
+        media_ids: (!new.media_ids.is_empty()).then(|| new.media_ids.clone()),
         sensitive: new.sensitive,
         spoiler_text: new.spoiler_text,
         visibility: new.visibility.filter(|v| !v.trim().is_empty()),
@@ -154,12 +167,25 @@ pub async fn schedule(
         account_id: account.id,
         scheduled_at: at,
         params: serde_json::to_string(&params).expect("parameters serialise"),
+        idempotency_key: key.clone(),
         created_at: now,
     };
     let mut tx = state.db.begin().await?;
     accounts::lock_rows(tx.conn(), &[account.id]).await?;
     check_limits(tx.conn(), account.id, at, 0).await?;
-    scheduled_statuses::insert(tx.conn(), &row).await?;
+    match scheduled_statuses::insert(tx.conn(), &row).await {
+        Ok(()) => {}
+        // A concurrent request with the same key won: answer with its scheduled status.
+        Err(e) if crate::db::is_unique_violation(&e) => {
+            drop(tx);
+            let mut h = state.db.read().await?;
+            let key = key.as_deref().unwrap_or_default();
+            return scheduled_statuses::by_idempotency_key(h.conn(), account.id, key)
+                .await?
+                .ok_or_else(|| AppError::Internal(e.into()));
+        }
+        Err(e) => return Err(e.into()),
+    }
     enqueue_publication(tx.conn(), row.id, at).await?;
     tx.commit().await?;
     state.wake_workers();

@@ -167,6 +167,24 @@ async fn cancelled_and_past_times_and_bad_input() {
         app.run_jobs().await;
         assert_eq!(statuses_count(&app, &alice).await, 1);
 
+        // The same Idempotency-Key answers with the same scheduled status.
+        let body = json!({"status": "once", "scheduled_at": in_secs(1800)});
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let resp = app
+                .req(Method::POST, "/api/v1/statuses")
+                .bearer_auth(&alice.token)
+                .header("Idempotency-Key", "sched-1")
+                .json(&body)
+                .send()
+                .await
+                .unwrap();
+            ids.push(json(resp, StatusCode::OK).await["id"].clone());
+        }
+        assert_eq!(ids[0], ids[1]);
+        assert_eq!(scalar(&app, "SELECT count(*) FROM scheduled_statuses", &[]).await, 1);
+        exec(&app, "DELETE FROM scheduled_statuses", &[], &[]).await;
+
         let cases = [
             (json!({"status": "soon", "scheduled_at": in_secs(120)}), "Validation failed: Scheduled at The scheduled date must be in the future"),
             (json!({"status": "when?", "scheduled_at": "tomorrow-ish"}), "Validation failed: Scheduled at is invalid"),
