@@ -19,6 +19,8 @@ use crate::time::{now_ms, parse_rfc3339};
 const MAX_OPTIONS: usize = 20;
 /// Characters kept of an option's title.
 const MAX_TITLE_CHARS: usize = 500;
+/// Largest count believed (so that sums never overflow).
+const MAX_COUNT: i64 = 1_000_000_000_000;
 
 /// A poll read from a Question.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,7 +58,7 @@ pub fn parse(object: &Value) -> Option<RemotePoll> {
             .and_then(|r| r.get("totalItems"))
             .and_then(Value::as_i64)
             .unwrap_or(0);
-        tallies.push(n.max(0));
+        tallies.push(n.clamp(0, MAX_COUNT));
     }
     if options.is_empty() {
         return None;
@@ -70,7 +72,7 @@ pub fn parse(object: &Value) -> Option<RemotePoll> {
     let voters_count = object
         .get("votersCount")
         .and_then(Value::as_i64)
-        .map(|n| n.max(0));
+        .map(|n| n.clamp(0, MAX_COUNT));
     Some(RemotePoll {
         options,
         tallies,
@@ -135,10 +137,11 @@ pub async fn refresh(state: &AppState, status: &Status, p: &RemotePoll) -> Resul
                 .await?;
                 polls::set_expires_at(tx.conn(), existing.id, p.expires_at).await?;
             }
+            // A poll closed early (or moved) ends for local voters at its new end, or now.
             if p.expires_at != existing.expires_at
-                && let Some(end) = p.expires_at.filter(|e| *e > now)
+                && let Some(end) = p.expires_at
             {
-                schedule_end(tx.conn(), existing.id, end).await?;
+                schedule_end(tx.conn(), existing.id, end.max(now)).await?;
             }
         }
     }
@@ -160,14 +163,15 @@ mod tests {
             "anyOf": [
                 {"type": "Note", "name": "a", "replies": {"type": "Collection", "totalItems": 3}},
                 {"type": "Note", "name": "b", "replies": {"totalItems": -1}},
+                {"type": "Note", "name": "c", "replies": {"totalItems": i64::MAX}},
                 {"type": "Note"},
             ],
             "endTime": "2024-01-01T00:00:00Z",
             "votersCount": 2,
         });
         let p = parse(&q).unwrap();
-        assert_eq!(p.options, vec!["a", "b"]);
-        assert_eq!(p.tallies, vec![3, 0]);
+        assert_eq!(p.options, vec!["a", "b", "c"]);
+        assert_eq!(p.tallies, vec![3, 0, MAX_COUNT]);
         assert!(p.multiple);
         assert_eq!(p.expires_at, Some(1_704_067_200_000));
         assert_eq!(p.voters_count, Some(2));

@@ -250,7 +250,11 @@ pub async fn publish(state: &AppState, id: i64) -> anyhow::Result<()> {
         let user = accounts::get_user_by_account(h.conn(), row.account_id).await?;
         (row, account, user)
     };
-    let (Some(account), Some(user)) = (account, user) else {
+    // An account suspended or a login disabled since then publishes nothing.
+    let (Some(account), Some(user)) = (
+        account.filter(|a| a.suspended_at.is_none()),
+        user.filter(|u| !u.disabled),
+    ) else {
         drop_scheduled(state, &row).await?;
         return Ok(());
     };
