@@ -451,8 +451,9 @@ fn poll_with_reader<'a>(
 /// `Status` entities for `ids`, in the same order, for `viewer` (None = anonymous).
 /// Statuses that do not exist, or that the viewer may not see, are left out.
 ///
-/// Two queries when the renderings are cached (the statuses' keys, the viewer's state),
-/// at most three more for what is not.
+/// Two queries when the renderings are cached (the statuses' keys, the viewer's state), one
+/// more when polls are shown to a signed-in reader (their votes), at most four more for what
+/// is not cached.
 pub async fn statuses(
     mut c: Conn<'_>,
     r: &Render<'_>,

@@ -43,22 +43,38 @@ pub struct ScheduledPoll {
 
 /// The stored parameters of a scheduled status, shown as the entity's `params` (Mastodon's
 /// keys; what was not given stays `null` and takes the user's defaults at publication).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(default)]
 pub struct ScheduledParams {
+    /// `status`, as sent.
     pub text: String,
+    /// `poll[…]`.
     pub poll: Option<ScheduledPoll>,
+    /// `media_ids[]`.
     pub media_ids: Option<Vec<String>>,
+    /// `sensitive`.
     pub sensitive: Option<bool>,
+    /// `spoiler_text`.
     pub spoiler_text: Option<String>,
+    /// `visibility` (the user's default at publication when absent).
     pub visibility: Option<String>,
+    /// `in_reply_to_id`.
     pub in_reply_to_id: Option<String>,
+    /// `language`.
     pub language: Option<String>,
+    /// The application of the token that scheduled it.
     pub application_id: Option<i64>,
+    /// Always null (Mastodon's key).
     pub scheduled_at: Option<String>,
+    /// The `Idempotency-Key`, reused when publishing.
     pub idempotency: Option<String>,
+    /// Mastodon's key; always false.
     pub with_rate_limit: bool,
+    /// Mastodon's key; always null.
     pub allowed_mentions: Option<Vec<String>>,
+    /// Quote posts are not supported: always null.
     pub quoted_status_id: Option<String>,
+    /// Who may quote it (Mastodon's default, `public`).
     pub quote_approval_policy: String,
 }
 
