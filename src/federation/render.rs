@@ -642,7 +642,7 @@ pub fn note(site: Site<'_>, p: &NoteParts) -> (Value, Context) {
 
 /// A Question's poll (Mastodon's `NoteSerializer`): `oneOf` (single choice) or `anyOf`
 /// (several), each option a `Note` named by its title with its votes as
-/// `replies.totalItems` (0 while the totals are hidden), `endTime`, `closed` once ended,
+/// `replies.totalItems` (null while the totals are hidden), `endTime`, `closed` once ended,
 /// and `votersCount`.
 fn question(
     body: &mut Map<String, Value>,
@@ -658,10 +658,11 @@ fn question(
         .into_iter()
         .enumerate()
         .map(|(i, title)| {
-            let n = if show {
-                counts.get(i).copied().unwrap_or(0)
+            // Hidden totals are sent as null, as Mastodon's `loaded_options` leaves them.
+            let n: Value = if show {
+                counts.get(i).copied().unwrap_or(0).into()
             } else {
-                0
+                Value::Null
             };
             json!({
                 "type": "Note",
@@ -1281,6 +1282,63 @@ mod tests {
         assert_eq!(c[1]["Hashtag"], "as:Hashtag");
         assert_eq!(c[1]["atomUri"], "ostatus:atomUri");
         assert_eq!(c[1]["sensitive"], "as:sensitive");
+    }
+
+    #[test]
+    fn polls_are_questions() {
+        let poll = |multiple: bool, hide_totals: bool, expires_at: i64| crate::db::polls::Poll {
+            id: 9,
+            status_id: 1,
+            account_id: 1,
+            local: true,
+            options: r#"["tea","coffee"]"#.into(),
+            tallies: "[2,1]".into(),
+            multiple,
+            hide_totals,
+            votes_count: 3,
+            voters_count: Some(3),
+            expires_at: Some(expires_at),
+            created_at: 0,
+            updated_at: 0,
+        };
+        let parts = |p| NoteParts {
+            status: status("public"),
+            author: account(),
+            in_reply_to: None,
+            mentions: Vec::new(),
+            tags: Vec::new(),
+            self_replies: Vec::new(),
+            poll: Some(p),
+        };
+        let far = 4_102_444_800_000; // 2100
+        let (open, ctx) = note(SITE, &parts(poll(false, false, far)));
+        assert_eq!(open["type"], "Question");
+        assert_eq!(
+            open["oneOf"][0],
+            json!({"type": "Note", "name": "tea", "replies": {"type": "Collection", "totalItems": 2}})
+        );
+        assert_eq!(open["endTime"], "2100-01-01T00:00:00Z");
+        assert!(open.get("closed").is_none() && open.get("anyOf").is_none());
+        assert_eq!(open["votersCount"], 3);
+        let ctx = ctx.to_value();
+        let ext = ctx.as_array().unwrap().last().unwrap();
+        assert_eq!(ext["votersCount"], "toot:votersCount");
+        let (hidden, _) = note(SITE, &parts(poll(true, true, far)));
+        assert!(hidden["anyOf"][1]["replies"]["totalItems"].is_null());
+        let (ended, _) = note(SITE, &parts(poll(true, true, 1_000)));
+        assert_eq!(ended["closed"], "1970-01-01T00:00:01Z");
+        assert_eq!(ended["anyOf"][1]["replies"]["totalItems"], 1);
+        let vote = poll_vote(
+            "https://w.example/users/alice",
+            "https://w.example/users/alice#votes/5",
+            "https://b.example/notes/1",
+            "https://b.example/users/bob",
+            "tea",
+        );
+        assert_eq!(vote["id"], "https://w.example/users/alice#votes/5/activity");
+        assert_eq!(vote["object"]["name"], "tea");
+        assert_eq!(vote["object"]["inReplyTo"], "https://b.example/notes/1");
+        assert_eq!(vote["to"], json!(["https://b.example/users/bob"]));
     }
 
     #[test]
