@@ -83,6 +83,18 @@ pub enum Job {
         /// Their keys in the media store.
         keys: Vec<String>,
     },
+    /// A poll has ended: tell its voters and author (`service::polls::ended`). Enqueued to
+    /// run at the poll's end.
+    PollEnded {
+        /// The `polls` row.
+        poll_id: i64,
+    },
+    /// Publish a scheduled status (`service::statuses::scheduled::publish`). Enqueued to run
+    /// at its time.
+    PublishScheduledStatus {
+        /// The `scheduled_statuses` row.
+        id: i64,
+    },
 }
 
 impl Job {
@@ -98,6 +110,8 @@ impl Job {
             Job::FetchCard { .. } => "fetch_card",
             Job::ProcessMedia { .. } => "process_media",
             Job::DeleteMediaFiles { .. } => "delete_media_files",
+            Job::PollEnded { .. } => "poll_ended",
+            Job::PublishScheduledStatus { .. } => "publish_scheduled_status",
         }
     }
 }
@@ -152,6 +166,10 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<Option<Job>> {
             crate::service::mail::send_confirmation(state, *user_id).await?;
         }
         Job::Inbox { id } => crate::federation::inbox::process(state, *id).await?,
+        Job::PollEnded { poll_id } => crate::service::polls::ended(state, *poll_id).await?,
+        Job::PublishScheduledStatus { id } => {
+            crate::service::statuses::scheduled::publish(state, *id).await?;
+        }
         Job::ApplyDomainBlock {
             block_id,
             phase,

@@ -144,7 +144,7 @@ pub struct StatusApplication {
 }
 
 /// The part of a `Status` that is the same for every viewer: everything but `account`,
-/// `reblog`, `quote_approval` and the viewer's flags (`favourited`, `reblogged`, `muted`,
+/// `reblog`, `poll` (cached beside it, see `service::hydrate::poll`), `quote_approval` and the viewer's flags (`favourited`, `reblogged`, `muted`,
 /// `bookmarked`, `pinned`, `filtered`). `service::hydrate` serialises it once per status
 /// version, caches it, and writes the complete `Status` around it (see
 /// `service::hydrate::json`); the shape tests check the result against Mastodon's.
@@ -175,7 +175,6 @@ pub struct StatusCore {
     pub tagged_collections: Vec<serde_json::Value>,
     pub quote: Option<serde_json::Value>,
     pub card: Option<serde_json::Value>,
-    pub poll: Option<serde_json::Value>,
 }
 
 /// `MediaAttachment`: an upload (or a remote status's file). `url` is null while it is

@@ -138,11 +138,12 @@ fn media_config(with_description: bool) -> Value {
 }
 
 fn polls_config() -> Value {
+    use crate::service::polls::{MAX_EXPIRATION, MAX_OPTION_CHARS, MAX_OPTIONS, MIN_EXPIRATION};
     json!({
-        "max_options": 4,
-        "max_characters_per_option": 50,
-        "min_expiration": 300,
-        "max_expiration": 2_629_746,
+        "max_options": MAX_OPTIONS,
+        "max_characters_per_option": MAX_OPTION_CHARS,
+        "min_expiration": MIN_EXPIRATION,
+        "max_expiration": MAX_EXPIRATION,
     })
 }
 

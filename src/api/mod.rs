@@ -14,8 +14,10 @@ pub mod notifications;
 pub mod oauth;
 pub mod pagination;
 pub mod params;
+pub mod polls;
 pub mod ratelimit;
 pub mod registrations;
+pub mod scheduled_statuses;
 pub mod search;
 pub mod startup;
 pub mod statuses;
@@ -49,6 +51,8 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(statuses::routes())
         .merge(media::routes())
+        .merge(polls::routes())
+        .merge(scheduled_statuses::routes())
         .merge(timelines::routes())
         .merge(notifications::routes())
         .merge(search::routes())

@@ -1,7 +1,7 @@
 //! Endpoints clients call at start-up: read markers, preferences, hashtag pages, featured-tag
 //! suggestions and the notification policy (all real), plus valid, empty answers for features
 //! that arrive in later issues (filters, lists, announcements, trends, suggestions, followed
-//! and featured tags, conversations, endorsements, domain blocks, scheduled statuses), so that
+//! and featured tags, conversations, endorsements, domain blocks), so that
 //! clients never hit a 404 while starting.
 
 use axum::extract::{Path, State};
@@ -62,10 +62,6 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/domain_blocks",
             get(|a: Auth| empty(a, "read:blocks")),
         )
-        .route(
-            "/api/v1/scheduled_statuses",
-            get(|a: Auth| empty(a, "read:statuses")),
-        )
         .route("/api/v1/trends", get(no_trends))
         .route("/api/v1/trends/tags", get(no_trends))
         .route("/api/v1/trends/statuses", get(no_trends))
@@ -74,7 +70,7 @@ pub fn routes() -> Router<AppState> {
 
 /// An empty list for a signed-in user with `scope`: the feature (filters, lists,
 /// announcements, suggestions, followed/featured tags, conversations, endorsements, domain
-/// blocks, scheduled statuses) arrives in a later issue, and until then nobody has any.
+/// blocks) arrives in a later issue, and until then nobody has any.
 async fn empty(auth: Auth, scope: &'static str) -> AppResult<Json<Value>> {
     auth.user(&[scope])?;
     Ok(Json(json!([])))

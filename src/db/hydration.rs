@@ -1,8 +1,8 @@
 //! The batched loads behind `service::hydrate`: a page of statuses costs two queries when
 //! their renderings are cached — the statuses' version keys (with the originals of boosts and
-//! the authors' versions) and the viewer's relation to all of it — and at most three more
+//! the authors' versions) and the viewer's relation to all of it — and at most four more
 //! for what the cache misses: the statuses with their applications, mentions and hashtags
-//! together, and the accounts. Each query is a round trip (PostgreSQL) or a hand-off to a
+//! together, their polls (`db::polls`), and the accounts. Each query is a round trip (PostgreSQL) or a hand-off to a
 //! connection thread (SQLite), so the count matters more than the size. Id lists are padded
 //! to a few fixed lengths ([`super::padded`]) so that prepared statements are reused.
 

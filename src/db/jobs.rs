@@ -132,3 +132,15 @@ pub async fn pending(c: Conn<'_>) -> Result<i64, sqlx::Error> {
     .fetch_one(c)
     .await)
 }
+
+/// Number of jobs due at `now`, running, or waiting for a retry: everything but the jobs
+/// scheduled for later that never ran (the end of a poll, a scheduled status), which tests
+/// and benchmarks draining the queue must not wait for.
+pub async fn pending_now(c: Conn<'_>, now: i64) -> Result<i64, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query_scalar::<_, i64>(
+        "SELECT count(*) FROM jobs WHERE run_at <= $1 OR attempts > 0"
+    )
+    .bind(now)
+    .fetch_one(c)
+    .await)
+}

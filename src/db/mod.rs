@@ -23,6 +23,8 @@ pub mod markers;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
+pub mod polls;
+pub mod scheduled_statuses;
 pub mod search;
 pub mod seed;
 pub mod statuses;

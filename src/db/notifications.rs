@@ -150,6 +150,37 @@ pub async fn create(
     Ok((inserted > 0).then_some(id))
 }
 
+/// Creates a notification about the recipient's own content (the end of their poll: Mastodon
+/// names them as its sender), unless the recipient is not a local account or was already
+/// notified of this activity. Returns whether one was created.
+pub async fn create_own(
+    c: Conn<'_>,
+    id: i64,
+    recipient: i64,
+    kind: &str,
+    status_id: Option<i64>,
+    activity_id: i64,
+    now: i64,
+) -> Result<bool, sqlx::Error> {
+    with_conn!(c, |c| {
+        sqlx::query(
+        "INSERT INTO notifications (id, account_id, from_account_id, type, status_id, activity_id, created_at) \
+         SELECT $1, $2, $2, $3, $4, $5, $6 \
+         WHERE EXISTS (SELECT 1 FROM accounts r WHERE r.id = $2 AND r.domain IS NULL) \
+         ON CONFLICT DO NOTHING"
+    )
+    .bind(id)
+    .bind(recipient)
+    .bind(kind)
+    .bind(status_id)
+    .bind(activity_id)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected() > 0)
+    })
+}
+
 /// Removes notifications caused by an activity that was undone (unfavourite, unfollow…).
 pub async fn delete_for_activity(
     c: Conn<'_>,

@@ -14,6 +14,7 @@ use serde_json::{Map, Value, json};
 
 use crate::db::accounts::Account;
 use crate::db::statuses::Status;
+use crate::time::now_ms;
 
 /// The ActivityStreams namespace, the first entry of every `@context`.
 pub const ACTIVITYSTREAMS: &str = "https://www.w3.org/ns/activitystreams";
@@ -477,6 +478,8 @@ pub struct NoteParts {
     pub tags: Vec<TagParts>,
     /// The first of the author's own public replies (see [`SELF_REPLIES_IN_NOTE`]).
     pub self_replies: Vec<String>,
+    /// Its poll: the Note is then a `Question`.
+    pub poll: Option<crate::db::polls::Poll>,
 }
 
 /// The followers collection of an account.
@@ -541,7 +544,10 @@ pub fn note(site: Site<'_>, p: &NoteParts) -> (Value, Context) {
         body.insert(k.to_owned(), v);
     };
     put("id", s.uri.as_str().into());
-    put("type", "Note".into());
+    put(
+        "type",
+        if p.poll.is_some() { "Question" } else { "Note" }.into(),
+    );
     put(
         "summary",
         if s.spoiler_text.is_empty() {
@@ -628,7 +634,55 @@ pub fn note(site: Site<'_>, p: &NoteParts) -> (Value, Context) {
         "interactionPolicy",
         json!({ "canQuote": { "automaticApproval": [approved] } }),
     );
+    if let Some(poll) = &p.poll {
+        question(&mut body, &mut ctx, poll, now_ms());
+    }
     (Value::Object(body), ctx)
+}
+
+/// A Question's poll (Mastodon's `NoteSerializer`): `oneOf` (single choice) or `anyOf`
+/// (several), each option a `Note` named by its title with its votes as
+/// `replies.totalItems` (null while the totals are hidden), `endTime`, `closed` once ended,
+/// and `votersCount`.
+fn question(
+    body: &mut Map<String, Value>,
+    ctx: &mut Context,
+    poll: &crate::db::polls::Poll,
+    now: i64,
+) {
+    let expired = poll.expired_at(now);
+    let show = expired || !poll.hide_totals;
+    let counts = poll.counts();
+    let options: Vec<Value> = poll
+        .titles()
+        .into_iter()
+        .enumerate()
+        .map(|(i, title)| {
+            // Hidden totals are sent as null, as Mastodon's `loaded_options` leaves them.
+            let n: Value = if show {
+                counts.get(i).copied().unwrap_or(0).into()
+            } else {
+                Value::Null
+            };
+            json!({
+                "type": "Note",
+                "name": title,
+                "replies": { "type": "Collection", "totalItems": n },
+            })
+        })
+        .collect();
+    let key = if poll.multiple { "anyOf" } else { "oneOf" };
+    body.insert(key.into(), Value::Array(options));
+    if let Some(end) = poll.expires_at {
+        body.insert("endTime".into(), iso8601(end).into());
+        if expired {
+            body.insert("closed".into(), iso8601(end).into());
+        }
+    }
+    if let Some(voters) = poll.voters_count {
+        body.insert("votersCount".into(), voters.into());
+        ctx.add(&[Term::VotersCount]);
+    }
 }
 
 /// The id of the last self-reply listed, read back from its local uri (`…/statuses/{id}`).
@@ -796,6 +850,51 @@ pub fn update_note(site: Site<'_>, p: &NoteParts) -> Value {
             "object": object,
         }),
     )
+}
+
+/// `Update(Question)` carrying a local poll's current tallies; `update_id` makes each one a
+/// distinct activity (receivers deduplicate by id).
+pub fn update_poll(site: Site<'_>, p: &NoteParts, update_id: i64) -> Value {
+    let (object, ctx) = note(site, p);
+    let s = &p.status;
+    document(
+        &ctx,
+        json!({
+            "id": format!("{}#updates/poll/{update_id}", s.uri),
+            "type": "Update",
+            "actor": p.author.uri,
+            "to": audience_to(&s.visibility, &p.author, &p.mentions),
+            "cc": audience_cc(&s.visibility, &p.author, &p.mentions, None),
+            "object": object,
+        }),
+    )
+}
+
+/// A local account's vote in a remote poll (Mastodon's `VoteSerializer`):
+/// `Create(Note{name, inReplyTo})` addressed to the poll's author only. `vote_uri` is the
+/// Note's id (`{voter}#votes/{vote id}`).
+pub fn poll_vote(
+    voter: &str,
+    vote_uri: &str,
+    question: &str,
+    poll_author: &str,
+    title: &str,
+) -> Value {
+    json!({
+        "@context": ACTIVITYSTREAMS,
+        "id": format!("{vote_uri}/activity"),
+        "type": "Create",
+        "actor": voter,
+        "to": [poll_author],
+        "object": {
+            "id": vote_uri,
+            "type": "Note",
+            "name": title,
+            "attributedTo": voter,
+            "inReplyTo": question,
+            "to": [poll_author],
+        },
+    })
 }
 
 /// The `Create` of a local status as a delivered document (with its `@context`).
@@ -1156,6 +1255,7 @@ mod tests {
                 display_name: "Rust".into(),
             }],
             self_replies: vec!["https://w.example/users/alice/statuses/50".into()],
+            poll: None,
         };
         let (v, ctx) = note(SITE, &p);
         assert_eq!(v["summary"], "cw");
@@ -1182,6 +1282,63 @@ mod tests {
         assert_eq!(c[1]["Hashtag"], "as:Hashtag");
         assert_eq!(c[1]["atomUri"], "ostatus:atomUri");
         assert_eq!(c[1]["sensitive"], "as:sensitive");
+    }
+
+    #[test]
+    fn polls_are_questions() {
+        let poll = |multiple: bool, hide_totals: bool, expires_at: i64| crate::db::polls::Poll {
+            id: 9,
+            status_id: 1,
+            account_id: 1,
+            local: true,
+            options: r#"["tea","coffee"]"#.into(),
+            tallies: "[2,1]".into(),
+            multiple,
+            hide_totals,
+            votes_count: 3,
+            voters_count: Some(3),
+            expires_at: Some(expires_at),
+            created_at: 0,
+            updated_at: 0,
+        };
+        let parts = |p| NoteParts {
+            status: status("public"),
+            author: account(),
+            in_reply_to: None,
+            mentions: Vec::new(),
+            tags: Vec::new(),
+            self_replies: Vec::new(),
+            poll: Some(p),
+        };
+        let far = 4_102_444_800_000; // 2100
+        let (open, ctx) = note(SITE, &parts(poll(false, false, far)));
+        assert_eq!(open["type"], "Question");
+        assert_eq!(
+            open["oneOf"][0],
+            json!({"type": "Note", "name": "tea", "replies": {"type": "Collection", "totalItems": 2}})
+        );
+        assert_eq!(open["endTime"], "2100-01-01T00:00:00Z");
+        assert!(open.get("closed").is_none() && open.get("anyOf").is_none());
+        assert_eq!(open["votersCount"], 3);
+        let ctx = ctx.to_value();
+        let ext = ctx.as_array().unwrap().last().unwrap();
+        assert_eq!(ext["votersCount"], "toot:votersCount");
+        let (hidden, _) = note(SITE, &parts(poll(true, true, far)));
+        assert!(hidden["anyOf"][1]["replies"]["totalItems"].is_null());
+        let (ended, _) = note(SITE, &parts(poll(true, true, 1_000)));
+        assert_eq!(ended["closed"], "1970-01-01T00:00:01Z");
+        assert_eq!(ended["anyOf"][1]["replies"]["totalItems"], 1);
+        let vote = poll_vote(
+            "https://w.example/users/alice",
+            "https://w.example/users/alice#votes/5",
+            "https://b.example/notes/1",
+            "https://b.example/users/bob",
+            "tea",
+        );
+        assert_eq!(vote["id"], "https://w.example/users/alice#votes/5/activity");
+        assert_eq!(vote["object"]["name"], "tea");
+        assert_eq!(vote["object"]["inReplyTo"], "https://b.example/notes/1");
+        assert_eq!(vote["to"], json!(["https://b.example/users/bob"]));
     }
 
     #[test]

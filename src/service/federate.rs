@@ -17,6 +17,7 @@ use crate::db::Conn;
 use crate::db::accounts::{self, Account};
 use crate::db::deliveries as repo;
 use crate::db::follows::{self, Edge};
+use crate::db::polls::{self, Poll};
 use crate::db::statuses::{self, Status};
 use crate::federation::outbox::{self, Recipients};
 use crate::federation::render::{self, Site};
@@ -93,6 +94,58 @@ async fn note_activity(
     if let Some(StatusDocument::Note(p)) = documents::documents(c.re(), vec![s]).await?.pop() {
         let activity = render(site, &p);
         outbox::enqueue_resolved(c, sender, &activity, &to).await?;
+    }
+    Ok(())
+}
+
+/// A local poll's tallies changed (a vote, its end): `Update(Question)` to the status's
+/// audience and the poll's remote voters.
+pub async fn poll_updated(
+    mut c: Conn<'_>,
+    site: Site<'_>,
+    status_id: i64,
+) -> Result<(), sqlx::Error> {
+    let Some(s) = statuses::get(c.re(), status_id).await? else {
+        return Ok(());
+    };
+    let Some(poll) = polls::of_status(c.re(), status_id).await? else {
+        return Ok(());
+    };
+    let audience = status_audience(c.re(), &s, false)
+        .await?
+        .and_accounts(polls::remote_voters(c.re(), poll.id).await?);
+    let Some(to) = outbox::remote_recipients(c.re(), s.account_id, &audience).await? else {
+        return Ok(());
+    };
+    let sender = s.account_id;
+    if let Some(StatusDocument::Note(p)) = documents::documents(c.re(), vec![s]).await?.pop() {
+        let activity = render::update_poll(site, &p, crate::id::next_id());
+        outbox::enqueue_resolved(c, sender, &activity, &to).await?;
+    }
+    Ok(())
+}
+
+/// A local account's votes in a remote poll: one `Create(Note{name})` per choice to the
+/// poll's author. `votes` are (vote uri, option title).
+pub async fn poll_votes(
+    mut c: Conn<'_>,
+    voter: &Account,
+    poll: &Poll,
+    votes: &[(String, String)],
+) -> Result<(), sqlx::Error> {
+    let audience = Recipients::accounts([poll.account_id]);
+    let Some(to) = outbox::remote_recipients(c.re(), voter.id, &audience).await? else {
+        return Ok(());
+    };
+    let (Some(status), Some(author)) = (
+        statuses::get(c.re(), poll.status_id).await?,
+        accounts::get(c.re(), poll.account_id).await?,
+    ) else {
+        return Ok(());
+    };
+    for (uri, title) in votes {
+        let activity = render::poll_vote(&voter.uri, uri, &status.uri, &author.uri, title);
+        outbox::enqueue_resolved(c.re(), voter.id, &activity, &to).await?;
     }
     Ok(())
 }

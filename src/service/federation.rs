@@ -217,6 +217,12 @@ pub async fn documents(
     let (mentions, _) = crate::db::hydration::mentions_and_tags(c.re(), &note_ids).await?;
     let tags = repo::tags_of(c.re(), &note_ids).await?;
     let replies = repo::self_replies(c.re(), &note_ids, SELF_REPLIES_IN_NOTE).await?;
+    let mut polls_by: HashMap<i64, crate::db::polls::Poll> =
+        crate::db::polls::of_statuses(c.re(), &note_ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.status_id, p))
+            .collect();
 
     let mut account_ids: HashSet<i64> = rows.iter().map(|s| s.account_id).collect();
     account_ids.extend(originals.values().map(|s| s.account_id));
@@ -280,6 +286,7 @@ pub async fn documents(
                     mentions: mentions_by.remove(&s.id).unwrap_or_default(),
                     tags: tags_by.remove(&s.id).unwrap_or_default(),
                     self_replies: replies_by.remove(&s.id).unwrap_or_default(),
+                    poll: polls_by.remove(&s.id),
                     status: s,
                 })));
             }

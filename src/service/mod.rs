@@ -17,6 +17,7 @@ pub mod mail;
 pub mod media;
 pub mod notify;
 pub mod oauth;
+pub mod polls;
 pub mod profile;
 pub mod relationships;
 pub mod search;

@@ -20,6 +20,8 @@ pub mod kind {
     pub const FAVOURITE: &str = "favourite";
     /// A status you interacted with was edited.
     pub const UPDATE: &str = "update";
+    /// A poll you voted in or created has ended.
+    pub const POLL: &str = "poll";
 }
 
 /// Notifies `recipient` that `from` did `kind` (caused by row `activity_id`). No-op when the

@@ -437,7 +437,7 @@ impl TestApp {
         loop {
             woolly::jobs::run_pending(&self.state).await.expect("jobs");
             let mut h = self.state.db.read().await.expect("db");
-            if woolly::db::jobs::pending(h.conn())
+            if woolly::db::jobs::pending_now(h.conn(), woolly::time::now_ms())
                 .await
                 .expect("pending jobs")
                 == 0

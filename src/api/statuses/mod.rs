@@ -85,6 +85,9 @@ pub struct StatusEdit {
     pub account: Account,
     pub media_attachments: Vec<crate::api::entities::MediaAttachment>,
     pub emojis: Vec<CustomEmoji>,
+    /// The version's poll options (`{"options":[{"title":…}]}`), when it had a poll.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub poll: Option<serde_json::Value>,
 }
 
 /// `StatusSource`: the plain text of a status, for editing.

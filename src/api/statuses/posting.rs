@@ -10,30 +10,56 @@ use serde_json::{Value, json};
 use super::{StatusEdit, StatusSource, context_json, render};
 use crate::api::auth::Auth;
 use crate::api::pagination::path_id;
-use crate::api::params::{Params, flex};
-use crate::api::{ClientIp, ratelimit};
-use crate::db::{accounts, statuses};
+use crate::api::params::{Params, decode, flex};
+use crate::api::{ClientIp, ratelimit, scheduled_statuses};
+use crate::db::{accounts, polls, statuses};
 use crate::error::{AppError, AppResult};
 use crate::service::hydrate::{self, RawJson, StatusOptions};
+use crate::service::polls::PollInput;
 use crate::service::statuses::create::{self, NewStatus};
 use crate::service::statuses::edit::{self, EditStatus};
 use crate::service::statuses::thread::{self, Limits};
-use crate::service::statuses::{PostError, delete};
+use crate::service::statuses::{PostError, delete, scheduled};
 use crate::state::AppState;
-use crate::time::rfc3339;
+use crate::time::{now_ms, rfc3339};
 
 /// Most ids `GET /api/v1/statuses` accepts (Mastodon's `DEFAULT_STATUSES_LIMIT`).
 const MAX_IDS: usize = 20;
 
-/// Whether a `poll` parameter actually describes a poll (clients send `null` or `{}` too).
-fn has_poll(v: &Option<Value>) -> bool {
-    match v {
-        None | Some(Value::Null) => false,
-        Some(Value::Object(m)) => !m.is_empty(),
-        Some(Value::String(s)) => !s.trim().is_empty(),
-        Some(Value::Array(a)) => !a.is_empty(),
-        Some(_) => true,
-    }
+/// `poll[…]` as sent: an object with `options[]`, `expires_in`, `multiple`, `hide_totals`.
+#[derive(Debug, Deserialize)]
+struct PollParams {
+    #[serde(default, deserialize_with = "flex::vec_string")]
+    options: Vec<String>,
+    #[serde(default, deserialize_with = "flex::opt_i64")]
+    expires_in: Option<i64>,
+    #[serde(default, deserialize_with = "flex::opt_bool")]
+    multiple: Option<bool>,
+    #[serde(default, deserialize_with = "flex::opt_bool")]
+    hide_totals: Option<bool>,
+}
+
+/// The poll a `poll` parameter describes; `null`, `{}` and empty values mean none (clients
+/// send them).
+fn poll_input(v: Option<Value>) -> AppResult<Option<PollInput>> {
+    let v = match v {
+        None | Some(Value::Null) => return Ok(None),
+        Some(Value::Object(m)) if m.is_empty() => return Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => return Ok(None),
+        Some(Value::Object(m)) => Value::Object(m),
+        Some(_) => {
+            return Err(AppError::unprocessable(
+                "Validation failed: Poll options must have more than one item",
+            ));
+        }
+    };
+    let p: PollParams = decode(v)?;
+    Ok(Some(PollInput {
+        options: p.options,
+        expires_in: p.expires_in,
+        multiple: p.multiple.unwrap_or(false),
+        hide_totals: p.hide_totals.unwrap_or(false),
+    }))
 }
 
 /// Parameters of `POST /api/v1/statuses`.
@@ -74,8 +100,9 @@ pub async fn create(
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let at = scheduled::when(p.scheduled_at.as_deref(), now_ms())?;
     let new = NewStatus {
-        poll: has_poll(&p.poll),
+        poll: poll_input(p.poll)?,
         text: p.status,
         spoiler_text: p.spoiler_text,
         sensitive: p.sensitive,
@@ -83,11 +110,15 @@ pub async fn create(
         language: p.language,
         in_reply_to_id: p.in_reply_to_id,
         media_ids: p.media_ids,
-        scheduled_at: p.scheduled_at,
+        scheduled_status_id: None,
         quoted_status_id: p.quoted_status_id,
         application_id,
         idempotency_key,
     };
+    if let Some(at) = at {
+        let row = scheduled::schedule(&state, &user.account, &user.user, new, at).await?;
+        return Ok(Json(scheduled_statuses::entity(&row)?).into_response());
+    }
     match create::create(&state, &user.account, &user.user, new).await {
         Ok(id) => Ok(render(&state, Some(user.account.id), id)
             .await?
@@ -179,7 +210,7 @@ pub async fn update(
     let user = auth.user(&["write:statuses"])?;
     let id = path_id(&id)?;
     let e = EditStatus {
-        poll: has_poll(&p.poll),
+        poll: poll_input(p.poll)?,
         text: p.status,
         spoiler_text: p.spoiler_text,
         sensitive: p.sensitive,
@@ -246,26 +277,44 @@ pub async fn history(
         .ok_or(AppError::NotFound)?;
     let account = hydrate::account(&state.config, &author);
     let edits = statuses::edits_of(h.conn(), id).await?;
-    let entry = |content: String, spoiler_text: String, sensitive: bool, at: i64| StatusEdit {
-        content,
-        spoiler_text,
-        sensitive,
-        created_at: rfc3339(at),
-        account: account.clone(),
-        media_attachments: Vec::new(),
-        emojis: Vec::new(),
+    let mut options: std::collections::HashMap<i64, Option<String>> =
+        polls::edit_options(h.conn(), id)
+            .await?
+            .into_iter()
+            .collect();
+    let poll_of = |json: Option<String>| {
+        let titles: Vec<String> = serde_json::from_str(json.as_deref()?).ok()?;
+        Some(json!({ "options": titles.iter().map(|t| json!({ "title": t })).collect::<Vec<_>>() }))
     };
+    let entry =
+        |content: String, spoiler_text: String, sensitive: bool, at: i64, poll: Option<Value>| {
+            StatusEdit {
+                content,
+                spoiler_text,
+                sensitive,
+                created_at: rfc3339(at),
+                account: account.clone(),
+                media_attachments: Vec::new(),
+                emojis: Vec::new(),
+                poll,
+            }
+        };
     let list = if edits.is_empty() {
+        let current = polls::of_status(h.conn(), id).await?.map(|p| p.options);
         vec![entry(
             s.content,
             s.spoiler_text,
             s.sensitive,
             s.edited_at.unwrap_or(s.created_at),
+            poll_of(current),
         )]
     } else {
         edits
             .into_iter()
-            .map(|e| entry(e.content, e.spoiler_text, e.sensitive, e.created_at))
+            .map(|e| {
+                let poll = poll_of(options.remove(&e.id).flatten());
+                entry(e.content, e.spoiler_text, e.sensitive, e.created_at, poll)
+            })
             .collect()
     };
     Ok(Json(list))

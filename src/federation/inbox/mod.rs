@@ -18,6 +18,7 @@ pub mod forward;
 pub mod like;
 pub mod migrate;
 pub mod note;
+pub mod question;
 pub mod relevance;
 pub mod undo;
 pub mod update;

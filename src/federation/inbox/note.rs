@@ -7,7 +7,7 @@
 
 use serde_json::Value;
 
-use super::forward;
+use super::{forward, question};
 use crate::db::accounts::{self, Account, Counter};
 use crate::db::inbox as repo;
 use crate::db::statuses::{self, ContentUpdate, Edit, Status, StatusCounter};
@@ -272,7 +272,9 @@ async fn store(
         None => None,
     };
     if is_poll_vote(object, parent.as_ref()) {
-        // Polls arrive with their own issue; the vote is acknowledged.
+        if let (Some(pp), Some(name)) = (&parent, str_prop(object, "name")) {
+            crate::service::polls::record_remote_vote(state, pp.id, author, name, uri).await?;
+        }
         return Ok(None);
     }
     let p = parse(object);
@@ -337,6 +339,9 @@ async fn store(
         &row.content,
     )
     .await?;
+    if let Some(poll) = question::parse(object) {
+        question::store(tx.conn(), &row, &poll).await?;
+    }
     sync_mentions(tx.conn(), id, author.id, &mentions).await?;
     for account_id in silent {
         statuses::insert_mention(tx.conn(), next_id(), id, account_id, true).await?;
@@ -417,6 +422,17 @@ pub async fn update(
     forward: Option<(&Value, &Account)>,
 ) -> Result<(), ResolveError> {
     let state = r.state();
+    let previous_options = {
+        let mut h = state.db.read().await?;
+        crate::db::polls::of_status(h.conn(), existing.id)
+            .await?
+            .map(|p| p.options)
+    };
+    // Tallies change without an edit: refreshed whatever the rest says.
+    let poll = question::parse(object);
+    if let Some(poll) = &poll {
+        question::refresh(state, existing, poll).await?;
+    }
     let p = parse(object);
     let now = now_ms();
     let edited_at = p.updated.filter(|t| *t <= now).unwrap_or(now);
@@ -432,10 +448,11 @@ pub async fn update(
     let mentions = mentioned(r, &p.mention_uris).await?;
     let mut tx = state.db.begin().await?;
     if statuses::edits_of(tx.conn(), existing.id).await?.is_empty() {
+        let original_id = next_id();
         statuses::insert_edit(
             tx.conn(),
             &Edit {
-                id: next_id(),
+                id: original_id,
                 status_id: existing.id,
                 account_id: existing.account_id,
                 text: String::new(),
@@ -446,6 +463,8 @@ pub async fn update(
             },
         )
         .await?;
+        crate::db::polls::set_edit_options(tx.conn(), original_id, previous_options.as_deref())
+            .await?;
     }
     statuses::update_content(
         tx.conn(),
@@ -485,6 +504,10 @@ pub async fn update(
         },
     )
     .await?;
+    let options = poll
+        .as_ref()
+        .map(|p| serde_json::to_string(&p.options).expect("strings serialise"));
+    crate::db::polls::set_edit_options(tx.conn(), edit_id, options.as_deref()).await?;
     for booster in statuses::local_rebloggers(tx.conn(), existing.id).await? {
         notify::notify(
             tx.conn(),

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use quick_cache::Weighter;
 use quick_cache::sync::Cache;
 
+use super::poll::PollPart;
 use crate::db::hydration::StatusKey;
 
 /// What a rendered status depends on, besides its id.
@@ -67,6 +68,8 @@ pub struct Entry<V> {
     version: V,
     /// The serialised JSON object.
     pub json: Box<str>,
+    /// A status's poll: what every reader sees of it (the rest is written per reader).
+    pub poll: Option<Box<PollPart>>,
 }
 
 /// Weighs entries by their size in bytes (plus bookkeeping).
@@ -75,7 +78,7 @@ struct Bytes;
 
 impl<V> Weighter<i64, Arc<Entry<V>>> for Bytes {
     fn weight(&self, _key: &i64, val: &Arc<Entry<V>>) -> u64 {
-        val.json.len() as u64 + 64
+        val.json.len() as u64 + val.poll.as_ref().map_or(0, |p| p.weight()) + 64
     }
 }
 
@@ -97,10 +100,11 @@ impl<V: Copy + PartialEq> Renderings<V> {
         self.map.as_ref()?.get(&id).filter(|e| e.version == version)
     }
 
-    fn put(&self, id: i64, version: V, json: String) -> Arc<Entry<V>> {
+    fn put(&self, id: i64, version: V, json: String, poll: Option<PollPart>) -> Arc<Entry<V>> {
         let entry = Arc::new(Entry {
             version,
             json: json.into_boxed_str(),
+            poll: poll.map(Box::new),
         });
         if let Some(map) = &self.map {
             map.insert(id, entry.clone());
@@ -137,7 +141,18 @@ impl RenderCache {
         version: StatusVersion,
         json: String,
     ) -> Arc<Entry<StatusVersion>> {
-        self.statuses.put(id, version, json)
+        self.statuses.put(id, version, json, None)
+    }
+
+    /// Stores a status's rendering with its poll and returns it.
+    pub fn put_status_with_poll(
+        &self,
+        id: i64,
+        version: StatusVersion,
+        json: String,
+        poll: Option<PollPart>,
+    ) -> Arc<Entry<StatusVersion>> {
+        self.statuses.put(id, version, json, poll)
     }
 
     /// The cached rendering of account `id`, if it is of `version`.
@@ -152,7 +167,7 @@ impl RenderCache {
         version: AccountVersion,
         json: String,
     ) -> Arc<Entry<AccountVersion>> {
-        self.accounts.put(id, version, json)
+        self.accounts.put(id, version, json, None)
     }
 }
 

@@ -9,6 +9,8 @@ use std::fmt::Write as _;
 
 use serde::Serialize;
 
+use super::poll::{PollPart, PollReader, write_poll};
+
 /// A JSON value rendered in advance, written into responses verbatim.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RawJson(String);
@@ -17,6 +19,11 @@ impl RawJson {
     /// Serialises `value` (an entity: plain structs, which always serialise).
     pub fn of<T: Serialize + ?Sized>(value: &T) -> RawJson {
         RawJson(serde_json::to_string(value).expect("entities serialise to JSON"))
+    }
+
+    /// Wraps JSON text written by this module's writers (valid JSON by construction).
+    pub(crate) fn written(json: String) -> RawJson {
+        RawJson(json)
     }
 
     /// The JSON text.
@@ -87,6 +94,8 @@ pub struct StatusParts<'a> {
     pub quotable: bool,
     /// The viewer's flags; `None` for anonymous readers (the keys are then absent).
     pub viewer: Option<ViewerFlags>,
+    /// The status's poll and its reader (`"poll":null` without one).
+    pub poll: Option<(&'a PollPart, PollReader<'a>)>,
 }
 
 /// Writes a complete `Status` object.
@@ -97,6 +106,11 @@ pub fn write_status(out: &mut String, p: &StatusParts<'_>) {
     out.push_str(p.account);
     out.push_str(",\"reblog\":");
     out.push_str(p.reblog.unwrap_or("null"));
+    out.push_str(",\"poll\":");
+    match p.poll {
+        Some((poll, reader)) => write_poll(out, poll, reader),
+        None => out.push_str("null"),
+    }
     out.push_str(",\"quote_approval\":{\"automatic\":");
     out.push_str(if p.quotable { "[\"public\"]" } else { "[]" });
     out.push_str(",\"manual\":[],\"current_user\":");
@@ -162,10 +176,12 @@ mod tests {
             reblog: None,
             quotable: true,
             viewer: None,
+            poll: None,
         });
         let v: serde_json::Value = serde_json::from_str(anonymous.as_str()).unwrap();
         assert_eq!(v["account"]["id"], "2");
         assert!(v["reblog"].is_null());
+        assert!(v["poll"].is_null());
         assert_eq!(v["quote_approval"]["current_user"], "denied");
         assert!(v.get("favourited").is_none() && v.get("filtered").is_none());
 
@@ -179,6 +195,7 @@ mod tests {
                 pinned: Some(false),
                 ..Default::default()
             }),
+            poll: None,
         });
         let v: serde_json::Value = serde_json::from_str(boost.as_str()).unwrap();
         assert_eq!(v["reblog"]["id"], "1");

@@ -6,6 +6,7 @@
 pub mod broadcast;
 pub mod cache;
 pub mod json;
+pub mod poll;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -21,12 +22,13 @@ use crate::db::accounts::Account as AccountRow;
 use crate::db::hydration::{self, StatusKey, TagRow, ViewerState, ViewerStateQuery};
 
 use crate::db::statuses::{self, Status as StatusRow};
-use crate::db::{Conn, accounts};
-use crate::time::{date, rfc3339, rfc3339_midnight};
+use crate::db::{Conn, accounts, polls};
+use crate::time::{date, now_ms, rfc3339, rfc3339_midnight};
 pub use cache::RenderCache;
 use cache::{AccountVersion, Entry, StatusVersion};
 pub use json::RawJson;
 use json::{StatusParts, ViewerFlags};
+use poll::{PollPart, PollReader};
 
 /// A profile field as stored in `accounts.fields` (JSON array).
 #[derive(Debug, Clone, Default, Deserialize, serde::Serialize)]
@@ -350,7 +352,6 @@ fn status_core(
         tagged_collections: Vec::new(),
         quote: None,
         card,
-        poll: None,
     }
 }
 
@@ -378,6 +379,11 @@ async fn render_missing(
                 .push(crate::service::media::entity(r.cfg, &m));
         }
     }
+    let mut polls_by: HashMap<i64, PollPart> = polls::of_statuses(c.re(), &ids)
+        .await?
+        .iter()
+        .map(|p| (p.status_id, PollPart::of(p)))
+        .collect();
     let mut account_ids: HashSet<i64> = authors.iter().map(|k| k.account_id).collect();
     account_ids.extend(mentions.iter().map(|m| m.account_id));
     let account_ids: Vec<i64> = account_ids.into_iter().collect();
@@ -429,9 +435,12 @@ async fn render_missing(
             cards.get(&s.id).map(crate::service::cards::entity),
             media_by.remove(&s.id).unwrap_or_default(),
         );
-        let entry = r
-            .cache
-            .put_status(s.id, *version, RawJson::of(&core).into_string());
+        let entry = r.cache.put_status_with_poll(
+            s.id,
+            *version,
+            RawJson::of(&core).into_string(),
+            polls_by.remove(&s.id),
+        );
         cores.insert(s.id, entry);
     }
     Ok(())
@@ -441,6 +450,33 @@ async fn render_missing(
 struct Renderings {
     cores: HashMap<i64, Arc<Entry<StatusVersion>>>,
     authors: HashMap<i64, Arc<Entry<AccountVersion>>>,
+    /// Whose votes `own_votes` holds (polls are written for this reader).
+    viewer: Option<i64>,
+    /// The reader's choices in the polls shown, by poll.
+    own_votes: HashMap<i64, Vec<i64>>,
+    /// When the polls are written (for `expired`).
+    now: i64,
+}
+
+impl Renderings {
+    /// Loads `viewer`'s votes in the polls of these renderings (one query, only when a poll
+    /// is shown to a signed-in reader), so that polls are written for them.
+    async fn load_votes(&mut self, c: Conn<'_>, viewer: Option<i64>) -> Result<(), sqlx::Error> {
+        self.viewer = viewer;
+        let poll_ids: Vec<i64> = self
+            .cores
+            .values()
+            .filter_map(|e| e.poll.as_ref().map(|p| p.id))
+            .collect();
+        if let Some(v) = viewer
+            && !poll_ids.is_empty()
+        {
+            for (poll_id, choice) in polls::votes_of(c, v, &poll_ids).await? {
+                self.own_votes.entry(poll_id).or_default().push(choice);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The renderings of `keys` (statuses and their authors): from the cache, the rest rendered
@@ -486,14 +522,39 @@ async fn renderings(
         .await?;
     }
 
-    Ok(Renderings { cores, authors })
+    Ok(Renderings {
+        cores,
+        authors,
+        viewer: None,
+        own_votes: HashMap::new(),
+        now: now_ms(),
+    })
+}
+
+/// A cached status's poll with its reader.
+fn poll_with_reader<'a>(
+    e: &'a Entry<StatusVersion>,
+    viewer: Option<i64>,
+    own_votes: &'a HashMap<i64, Vec<i64>>,
+    now: i64,
+) -> Option<(&'a PollPart, PollReader<'a>)> {
+    let p = e.poll.as_deref()?;
+    Some((
+        p,
+        PollReader {
+            viewer,
+            own_votes: own_votes.get(&p.id).map(Vec::as_slice).unwrap_or(&[]),
+            now,
+        },
+    ))
 }
 
 /// `Status` entities for `ids`, in the same order, for `viewer` (None = anonymous).
 /// Statuses that do not exist, or that the viewer may not see, are left out.
 ///
-/// Two queries when the renderings are cached (the statuses' keys, the viewer's state),
-/// at most four more for what is not.
+/// Two queries when the renderings are cached (the statuses' keys, the viewer's state), one
+/// more when polls are shown to a signed-in reader (their votes), at most four more for what
+/// is not cached.
 pub async fn statuses(
     mut c: Conn<'_>,
     r: &Render<'_>,
@@ -571,7 +632,8 @@ pub async fn statuses(
         .iter()
         .flat_map(|(k, o)| std::iter::once(*k).chain(*o))
         .collect();
-    let rendered = renderings(c, r, &keys).await?;
+    let mut rendered = renderings(c.re(), r, &keys).await?;
+    rendered.load_votes(c, viewer).await?;
 
     let flags = |k: &StatusKey| state.as_ref().map(|f| viewer_flags(f, viewer, k));
     let mut out = Vec::with_capacity(wanted.len());
@@ -630,6 +692,7 @@ impl Renderings {
                     reblog: None,
                     quotable: quotable(o),
                     viewer: oflags,
+                    poll: poll_with_reader(ocore, self.viewer, &self.own_votes, self.now),
                 }))
             }
             None => None,
@@ -640,6 +703,7 @@ impl Renderings {
             reblog: reblog.as_ref().map(RawJson::as_str),
             quotable: quotable(k),
             viewer: flags,
+            poll: poll_with_reader(core, self.viewer, &self.own_votes, self.now),
         }))
     }
 }

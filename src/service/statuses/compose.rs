@@ -51,8 +51,7 @@ pub fn validate_text(text: &str, spoiler_text: &str, with_media: bool) -> AppRes
 }
 
 /// The media ids a client asked to attach, in order (blank entries ignored, repeats once),
-/// under Mastodon's rule: at most [`MAX_MEDIA`], and not together with a poll. Polls are
-/// refused, as this server does not store them yet.
+/// under Mastodon's rule: at most [`MAX_MEDIA`], and not together with a poll.
 pub fn media_ids(media_ids: &[String], poll: bool) -> AppResult<Vec<i64>> {
     let mut raw: Vec<&str> = Vec::new();
     for s in media_ids.iter().map(|s| s.trim()).filter(|s| !s.is_empty()) {
@@ -64,11 +63,6 @@ pub fn media_ids(media_ids: &[String], poll: bool) -> AppResult<Vec<i64>> {
         return Err(AppError::unprocessable(format!(
             "Cannot attach more than {MAX_MEDIA} files"
         )));
-    }
-    if poll {
-        return Err(AppError::unprocessable(
-            "Polls are not supported by this server yet",
-        ));
     }
     let bad: Vec<&str> = raw
         .iter()
@@ -364,7 +358,7 @@ mod tests {
         let five: Vec<String> = (1..=5).map(|i| i.to_string()).collect();
         assert!(media_ids(&five, false).is_err());
         assert!(media_ids(&["1".into()], true).is_err());
-        assert!(media_ids(&[], true).is_err());
+        assert!(media_ids(&[], true).is_ok());
         let e = media_ids(&["x1".into()], false).unwrap_err();
         assert!(e.to_string().contains("Media x1 not found"));
     }

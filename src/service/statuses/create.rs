@@ -3,14 +3,15 @@
 
 use crate::db::accounts::{self, Account, Counter, User};
 use crate::db::statuses::{self, Status};
-use crate::db::{Conn, is_unique_violation};
+use crate::db::{Conn, is_unique_violation, scheduled_statuses};
 use crate::error::{AppError, AppResult};
 use crate::id::next_id;
 use crate::jobs::{self, Job};
 use crate::service::notify::{self, kind};
+use crate::service::polls::{self, PollInput};
 use crate::service::{federate, hydrate, live};
 use crate::state::AppState;
-use crate::time::{now_ms, parse_rfc3339};
+use crate::time::now_ms;
 
 use super::compose::{self, Mentioned};
 use super::{IDEMPOTENCY_TTL_MS, PostError, counts_as_reply, counts_for_author};
@@ -32,10 +33,11 @@ pub struct NewStatus {
     pub in_reply_to_id: Option<String>,
     /// `media_ids[]`.
     pub media_ids: Vec<String>,
-    /// Whether a `poll` was given.
-    pub poll: bool,
-    /// `scheduled_at`.
-    pub scheduled_at: Option<String>,
+    /// `poll[…]`.
+    pub poll: Option<PollInput>,
+    /// The scheduled status this posting publishes (deleted in the same transaction; the
+    /// posting fails with `NotFound` when it is gone: cancelled or published already).
+    pub scheduled_status_id: Option<i64>,
     /// `quoted_status_id`.
     pub quoted_status_id: Option<String>,
     /// The application of the access token.
@@ -45,25 +47,7 @@ pub struct NewStatus {
 }
 
 /// Refuses what this server cannot honour yet rather than silently ignoring it.
-fn reject_unsupported(new: &NewStatus, now: i64) -> AppResult<()> {
-    if let Some(at) = new.scheduled_at.as_deref().map(str::trim)
-        && !at.is_empty()
-    {
-        match parse_rfc3339(at) {
-            // Mastodon posts at once when the time is not in the future.
-            Some(ms) if ms <= now => {}
-            Some(_) => {
-                return Err(AppError::unprocessable(
-                    "Scheduled posts are not supported by this server yet",
-                ));
-            }
-            None => {
-                return Err(AppError::unprocessable(
-                    "Validation failed: Scheduled at is invalid",
-                ));
-            }
-        }
-    }
+pub(super) fn reject_unsupported(new: &NewStatus) -> AppResult<()> {
     if new
         .quoted_status_id
         .as_deref()
@@ -95,8 +79,13 @@ pub async fn create(
     {
         return Ok(id);
     }
-    let media_ids = compose::media_ids(&new.media_ids, new.poll)?;
-    reject_unsupported(&new, now)?;
+    let media_ids = compose::media_ids(&new.media_ids, new.poll.is_some())?;
+    reject_unsupported(&new)?;
+    let poll = new
+        .poll
+        .as_ref()
+        .map(|p| polls::validate(p, now))
+        .transpose()?;
     let (text, spoiler_text) =
         compose::normalize_text(new.text.as_deref(), new.spoiler_text.as_deref());
     let visibility = compose::visibility(new.visibility.as_deref(), &user.default_privacy)?;
@@ -110,6 +99,11 @@ pub async fn create(
 
     let mut tx = state.db.begin().await?;
     let media = compose::attachable_media(tx.conn(), account.id, &media_ids, None).await?;
+    if let Some(sid) = new.scheduled_status_id
+        && !scheduled_statuses::delete(tx.conn(), sid, account.id).await?
+    {
+        return Err(AppError::NotFound.into());
+    }
     let parent = match new.in_reply_to_id.as_deref().map(str::trim) {
         Some(raw) if !raw.is_empty() => Some(reply_target(tx.conn(), account.id, raw).await?),
         _ => None,
@@ -160,6 +154,9 @@ pub async fn create(
         &row.content,
     )
     .await?;
+    if let Some(spec) = &poll {
+        polls::create(tx.conn(), spec, id, account.id, now).await?;
+    }
     if let Some(key) = key {
         let stored = statuses::remember_idempotency(
             tx.conn(),

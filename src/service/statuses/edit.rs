@@ -5,11 +5,13 @@
 //! boosted the status (Mastodon's `update` notification).
 
 use crate::db::accounts::{Account, User};
+use crate::db::polls as polls_repo;
 use crate::db::statuses::{self, ContentUpdate, Edit};
 use crate::error::{AppError, AppResult};
 use crate::id::next_id;
 use crate::service::federate;
 use crate::service::notify::{self, kind};
+use crate::service::polls::{self, PollChange, PollInput};
 use crate::state::AppState;
 use crate::time::now_ms;
 
@@ -31,8 +33,8 @@ pub struct EditStatus {
     pub language: Option<String>,
     /// `media_ids[]`.
     pub media_ids: Vec<String>,
-    /// Whether a `poll` was given.
-    pub poll: bool,
+    /// `poll[…]`: the poll the status has after the edit (none removes it).
+    pub poll: Option<PollInput>,
 }
 
 /// Edits `account`'s status `id`. Editing someone else's status is a 404; an edit that changes
@@ -56,13 +58,19 @@ pub async fn edit(
             "Validation failed: A boost cannot be edited",
         ));
     }
-    let media_ids = compose::media_ids(&e.media_ids, e.poll)?;
+    let media_ids = compose::media_ids(&e.media_ids, e.poll.is_some())?;
     let media = compose::attachable_media(tx.conn(), account.id, &media_ids, Some(id)).await?;
     let current_media: Vec<i64> = crate::db::media::of_statuses(tx.conn(), &[id])
         .await?
         .iter()
         .map(|m| m.id)
         .collect();
+    let now = now_ms();
+    let poll = e
+        .poll
+        .as_ref()
+        .map(|p| polls::validate(p, now))
+        .transpose()?;
     let (text, spoiler_text) =
         compose::normalize_text(e.text.as_deref(), e.spoiler_text.as_deref());
     let sensitive = e.sensitive.unwrap_or(false) || !spoiler_text.is_empty();
@@ -75,20 +83,25 @@ pub async fn edit(
         ],
     );
     compose::validate_text(&text, &spoiler_text, !media_ids.is_empty())?;
+    let previous_options = polls_repo::of_status(tx.conn(), id)
+        .await?
+        .map(|p| p.options);
+    let poll_change = polls::apply_edit(tx.conn(), id, account.id, poll.as_ref(), now).await?;
     if text == s.text
         && current_media == media_ids
         && spoiler_text == s.spoiler_text
         && sensitive == s.sensitive
         && s.language.as_deref() == Some(language.as_str())
+        && poll_change == PollChange::None
     {
         return Ok(());
     }
-    let now = now_ms();
     if statuses::edits_of(tx.conn(), id).await?.is_empty() {
+        let original_id = next_id();
         statuses::insert_edit(
             tx.conn(),
             &Edit {
-                id: next_id(),
+                id: original_id,
                 status_id: id,
                 account_id: account.id,
                 text: s.text.clone(),
@@ -99,6 +112,7 @@ pub async fn edit(
             },
         )
         .await?;
+        polls_repo::set_edit_options(tx.conn(), original_id, previous_options.as_deref()).await?;
     }
     let rendered =
         compose::render(tx.conn(), &state.config, &state.domain, account.id, &text).await?;
@@ -142,6 +156,10 @@ pub async fn edit(
         },
     )
     .await?;
+    let options = poll
+        .as_ref()
+        .map(|p| serde_json::to_string(&p.options).expect("strings serialise"));
+    polls_repo::set_edit_options(tx.conn(), edit_id, options.as_deref()).await?;
     for booster in statuses::local_rebloggers(tx.conn(), id).await? {
         notify::notify(
             tx.conn(),

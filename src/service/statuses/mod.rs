@@ -18,6 +18,7 @@ pub mod delete;
 pub mod edit;
 pub mod interactions;
 pub mod language;
+pub mod scheduled;
 pub mod thread;
 
 use crate::error::AppError;

@@ -15,6 +15,7 @@ mod forwarding;
 mod housekeeping;
 mod inbox;
 mod network;
+mod polls;
 mod races;
 mod relevance;
 mod remote_interaction;
@@ -206,9 +207,13 @@ pub async fn settle(apps: &[&TestApp]) {
         let mut busy = 0;
         for app in apps {
             app.run_jobs().await;
-            for table in ["deliveries", "outbox_activities", "jobs"] {
+            for table in ["deliveries", "outbox_activities"] {
                 busy += inbox::count(app, table).await;
             }
+            let mut h = app.state.db.read().await.unwrap();
+            busy += woolly::db::jobs::pending_now(h.conn(), woolly::time::now_ms())
+                .await
+                .unwrap();
         }
         quiet = if busy == 0 { quiet + 1 } else { 0 };
         tokio::time::sleep(std::time::Duration::from_millis(30)).await;

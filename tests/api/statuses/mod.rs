@@ -5,7 +5,9 @@
 mod actions;
 mod editing;
 mod lists;
+mod polls;
 mod posting;
+mod scheduled;
 mod thread;
 mod visibility;
 

@@ -190,8 +190,8 @@ async fn validation_errors_are_422() {
         }
         for body in [
             json!({ "status": "pic", "media_ids": ["123"] }),
-            json!({ "status": "poll", "poll": { "options": ["a", "b"], "expires_in": 300 } }),
-            json!({ "status": "later", "scheduled_at": "2999-01-01T00:00:00Z" }),
+            json!({ "status": "poll", "poll": { "options": ["a", "b"], "expires_in": 300 }, "media_ids": ["1"] }),
+            json!({ "status": "later", "scheduled_at": "in a while" }),
         ] {
             let v = error(
                 app.post_json("/api/v1/statuses", Some(&alice.token), &body)
