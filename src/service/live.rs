@@ -19,18 +19,18 @@ fn broadcast(s: &Status, author_limited: bool) -> bool {
 
 /// The public streams of `s` (its hashtags loaded), when it goes to them.
 async fn public_scope(
-    c: Conn<'_>,
+    mut c: Conn<'_>,
     s: &Status,
     author_limited: bool,
 ) -> Result<Option<PublicScope>, sqlx::Error> {
     if !broadcast(s, author_limited) {
         return Ok(None);
     }
-    let (_, tags) = hydration::mentions_and_tags(c, &[s.id]).await?;
+    let (_, tags) = hydration::mentions_and_tags(c.re(), &[s.id]).await?;
+    let media = !crate::db::media::of_statuses(c, &[s.id]).await?.is_empty();
     Ok(Some(PublicScope {
         local: s.local,
-        // No status carries media attachments yet; `public:media` streams wait for them.
-        media: false,
+        media,
         tags: tags.into_iter().map(|t| t.name).collect(),
     }))
 }

@@ -372,6 +372,35 @@ async fn public_and_hashtag_streams_multiplexed_with_blocks_and_mutes() {
 }
 
 #[tokio::test]
+async fn media_streams_carry_only_statuses_with_attachments() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        let (mut ws, _) = ws_connect(&app.url, &alice.token, TokenIn::Header, "")
+            .await
+            .unwrap();
+        ws.subscribe("public:media", json!({})).await;
+        wait_subscriptions(&app, 1).await;
+        post(&app, &bob, json!({"status": "no picture"})).await;
+        ws.expect_quiet().await;
+        let media =
+            crate::media::upload_ready(&app, &bob.token, crate::media::png(8, 8), "image/png")
+                .await;
+        let s = post(
+            &app,
+            &bob,
+            json!({"status": "a picture", "media_ids": [media["id"]]}),
+        )
+        .await;
+        let (frame, status) = ws.expect("update").await;
+        assert_eq!(frame["stream"], json!(["public:media"]));
+        assert_eq!(status["id"], s["id"]);
+        assert_eq!(status["media_attachments"][0]["id"], media["id"]);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn event_streams_over_http() {
     each_backend(|app| async move {
         let alice = app.user("alice").await;
