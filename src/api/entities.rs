@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub mod filters;
+
 /// A profile field (`fields[]`).
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Field {

@@ -7,8 +7,10 @@ pub mod admin;
 pub mod apps;
 pub mod auth;
 pub mod entities;
+pub mod filters;
 pub mod instance;
 pub mod json;
+pub mod lists;
 pub mod notifications;
 pub mod oauth;
 pub mod pagination;
@@ -47,6 +49,8 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(statuses::routes())
         .merge(timelines::routes())
+        .merge(lists::routes())
+        .merge(filters::routes())
         .merge(notifications::routes())
         .merge(search::routes())
         .merge(instance::routes())

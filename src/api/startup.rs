@@ -1,7 +1,7 @@
 //! Endpoints clients call at start-up: read markers, preferences, hashtag pages, featured-tag
 //! suggestions and the notification policy (all real), plus valid, empty answers for features
-//! that arrive in later issues (filters, lists, announcements, trends, suggestions, followed
-//! and featured tags, conversations, endorsements, domain blocks, scheduled statuses), so that
+//! that arrive in later issues (announcements, trends, suggestions, followed and featured
+//! tags, conversations, endorsements, domain blocks, scheduled statuses), so that
 //! clients never hit a 404 while starting.
 
 use axum::extract::{Path, State};
@@ -30,9 +30,6 @@ pub fn routes() -> Router<AppState> {
             "/api/v1/featured_tags/suggestions",
             get(featured_suggestions),
         )
-        .route("/api/v1/filters", get(|a: Auth| empty(a, "read:filters")))
-        .route("/api/v2/filters", get(|a: Auth| empty(a, "read:filters")))
-        .route("/api/v1/lists", get(|a: Auth| empty(a, "read:lists")))
         .route("/api/v1/announcements", get(|a: Auth| empty(a, "read")))
         .route(
             "/api/v1/suggestions",
@@ -72,9 +69,9 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/trends/links", get(no_trends))
 }
 
-/// An empty list for a signed-in user with `scope`: the feature (filters, lists,
-/// announcements, suggestions, followed/featured tags, conversations, endorsements, domain
-/// blocks, scheduled statuses) arrives in a later issue, and until then nobody has any.
+/// An empty list for a signed-in user with `scope`: the feature (announcements,
+/// suggestions, followed/featured tags, conversations, endorsements, domain blocks,
+/// scheduled statuses) arrives in a later issue, and until then nobody has any.
 async fn empty(auth: Auth, scope: &'static str) -> AppResult<Json<Value>> {
     auth.user(&[scope])?;
     Ok(Json(json!([])))

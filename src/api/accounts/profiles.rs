@@ -227,19 +227,6 @@ pub async fn familiar_followers(
     ))
 }
 
-/// `GET /api/v1/accounts/:id/lists`: the viewer's lists containing the account. Lists do not
-/// exist yet, so there are none.
-pub async fn lists(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> AppResult<Json<Vec<Value>>> {
-    auth.user(&["read:lists"])?;
-    let mut h = state.db.read().await?;
-    visible_account(h.conn(), &id).await?;
-    Ok(Json(Vec::new()))
-}
-
 /// `GET /api/v1/accounts/:id/featured_tags`: featured hashtags do not exist yet, so there
 /// are none.
 pub async fn featured_tags(

@@ -21,6 +21,7 @@ use crate::db::hydration::{self, StatusKey, TagRow, ViewerState, ViewerStateQuer
 
 use crate::db::statuses::{self, Status as StatusRow};
 use crate::db::{Conn, accounts};
+use crate::service::filters::{self, Verdict, ViewerFilters};
 use crate::time::{date, rfc3339, rfc3339_midnight};
 pub use cache::RenderCache;
 use cache::{AccountVersion, Entry, StatusVersion};
@@ -274,19 +275,33 @@ pub async fn visible_status(
 
 /// Options for [`statuses`].
 #[derive(Debug, Clone, Copy)]
-pub struct StatusOptions {
+pub struct StatusOptions<'f> {
     /// Drop statuses the viewer may not see. Off only where the query already guarantees it.
     pub check_visibility: bool,
     /// Render boosts with `reblog: null` (used only for one's own boost of a status one may
     /// no longer see, answered when it is deleted).
     pub without_reblogs: bool,
+    /// The viewer's filters for the context of the response: `hide` matches are left out,
+    /// `warn`/`blur` matches listed in `filtered` (`service::filters`).
+    pub filters: Option<&'f ViewerFilters>,
 }
 
-impl Default for StatusOptions {
+impl Default for StatusOptions<'_> {
     fn default() -> Self {
         StatusOptions {
             check_visibility: true,
             without_reblogs: false,
+            filters: None,
+        }
+    }
+}
+
+impl<'f> StatusOptions<'f> {
+    /// The default options, filtered with `filters`.
+    pub fn filtered(filters: &'f ViewerFilters) -> StatusOptions<'f> {
+        StatusOptions {
+            filters: Some(filters),
+            ..StatusOptions::default()
         }
     }
 }
@@ -431,7 +446,7 @@ pub async fn statuses(
     r: &Render<'_>,
     viewer: Option<i64>,
     ids: &[i64],
-    opts: StatusOptions,
+    opts: StatusOptions<'_>,
 ) -> Result<Vec<RenderedStatus>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -498,6 +513,39 @@ pub async fn statuses(
         };
         wanted.push((k, original));
     }
+
+    // The viewer's filters: `hide` matches leave, the others keep their `filtered` results.
+    let mut verdicts: HashMap<i64, Verdict> = HashMap::new();
+    if let (Some(f), Some(_)) = (opts.filters, viewer)
+        && !f.is_empty()
+    {
+        let texts: HashMap<i64, String> = if f.needs_text() {
+            let proper: Vec<i64> = wanted.iter().map(|(k, o)| o.unwrap_or(*k).id).collect();
+            crate::db::filters::status_texts(c.re(), &proper)
+                .await?
+                .iter()
+                .map(|t| (t.id, filters::searchable_text(t)))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        wanted.retain(|(k, o)| {
+            // One's own statuses are never filtered.
+            if Some(k.account_id) == viewer {
+                return true;
+            }
+            let proper = o.unwrap_or(*k);
+            let verdict = f.judge(
+                k.id,
+                k.reblog_of_id,
+                texts.get(&proper.id).map(String::as_str),
+            );
+            let keep = verdict != Verdict::Hidden;
+            verdicts.insert(k.id, verdict);
+            keep
+        });
+    }
+    let filtered_of = |id: i64| verdicts.get(&id).and_then(Verdict::filtered);
 
     // Cached renderings, and what is missing.
     let mut cores: HashMap<i64, Arc<Entry<StatusVersion>>> = HashMap::new();
@@ -577,6 +625,7 @@ pub async fn statuses(
                     reblog: None,
                     quotable: quotable(o),
                     viewer: oflags,
+                    filtered: filtered_of(k.id),
                 }))
             }
             None => None,
@@ -587,6 +636,7 @@ pub async fn statuses(
             reblog: reblog.as_ref().map(RawJson::as_str),
             quotable: quotable(k),
             viewer: viewer_flags,
+            filtered: filtered_of(k.id),
         });
         out.push(RenderedStatus {
             id: k.id,
