@@ -20,6 +20,7 @@ pub mod registrations;
 pub mod search;
 pub mod startup;
 pub mod statuses;
+pub mod tags;
 pub mod timelines;
 
 use std::net::{IpAddr, SocketAddr};
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(filters::routes())
         .merge(notifications::routes())
         .merge(search::routes())
+        .merge(tags::routes())
         .merge(instance::routes())
         .merge(startup::routes())
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit));

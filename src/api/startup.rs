@@ -1,10 +1,10 @@
-//! Endpoints clients call at start-up: read markers, preferences, hashtag pages, featured-tag
-//! suggestions and the notification policy (all real), plus valid, empty answers for features
-//! that arrive in later issues (announcements, trends, suggestions, followed and featured
-//! tags, conversations, endorsements, domain blocks, scheduled statuses), so that
+//! Endpoints clients call at start-up: read markers, preferences, featured-tag suggestions
+//! and the notification policy (all real), plus valid, empty answers for features that
+//! arrive in later issues (announcements, trends, suggestions, featured tags, conversations,
+//! endorsements, domain blocks, scheduled statuses), so that
 //! clients never hit a 404 while starting.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
@@ -25,7 +25,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/markers", get(get_markers).post(save_markers))
         .route("/api/v1/preferences", get(preferences))
         .route("/api/v2/notifications/policy", get(notification_policy))
-        .route("/api/v1/tags/{name}", get(tag))
         .route(
             "/api/v1/featured_tags/suggestions",
             get(featured_suggestions),
@@ -38,10 +37,6 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/api/v2/suggestions",
             get(|a: Auth| empty(a, "read:accounts")),
-        )
-        .route(
-            "/api/v1/followed_tags",
-            get(|a: Auth| empty(a, "read:follows")),
         )
         .route(
             "/api/v1/featured_tags",
@@ -70,7 +65,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// An empty list for a signed-in user with `scope`: the feature (announcements,
-/// suggestions, followed/featured tags, conversations, endorsements, domain blocks,
+/// suggestions, featured tags, conversations, endorsements, domain blocks,
 /// scheduled statuses) arrives in a later issue, and until then nobody has any.
 async fn empty(auth: Auth, scope: &'static str) -> AppResult<Json<Value>> {
     auth.user(&[scope])?;
@@ -193,22 +188,6 @@ async fn notification_policy(auth: Auth) -> AppResult<Json<Value>> {
     })))
 }
 
-/// `GET /api/v1/tags/:name`: a known hashtag with its history (404 for an unknown one).
-async fn tag(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(name): Path<String>,
-) -> AppResult<Json<Tag>> {
-    let viewer = auth.viewer(&[])?;
-    let name = name.trim().trim_start_matches('#');
-    let mut h = state.db.read().await?;
-    let row = tags_repo::tag_by_name(h.conn(), name)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut tags = render_tags(h.conn(), &state.config, &[row], viewer.is_some()).await?;
-    tags.pop().map(Json).ok_or(AppError::NotFound)
-}
-
 /// `GET /api/v1/featured_tags/suggestions`: the hashtags the user used most recently.
 async fn featured_suggestions(
     State(state): State<AppState>,
@@ -218,6 +197,6 @@ async fn featured_suggestions(
     let mut h = state.db.read().await?;
     let rows = tags_repo::recently_used_tags(h.conn(), viewer, 10).await?;
     Ok(Json(
-        render_tags(h.conn(), &state.config, &rows, true).await?,
+        render_tags(h.conn(), &state.config, &rows, Some(viewer)).await?,
     ))
 }

@@ -27,6 +27,7 @@ pub mod search;
 pub mod seed;
 pub mod statuses;
 pub mod suspension;
+pub mod tag_follows;
 pub mod timelines;
 
 use std::str::FromStr;

@@ -734,9 +734,39 @@ pub async fn fan_out(mut c: Conn<'_>, status_id: i64) -> Result<u64, sqlx::Error
     q.push(" ON CONFLICT DO NOTHING");
     inserted += q.execute(c.re()).await?;
     if s.visibility != "direct" {
-        inserted += list_feed::fan_out(c, &s, &mentioned).await?;
+        inserted += list_feed::fan_out(c.re(), &s, &mentioned).await?;
+    }
+    if s.visibility == "public" && s.reblog_of_id.is_none() {
+        inserted += fan_out_to_tag_followers(c, &s, &mentioned).await?;
     }
     Ok(inserted)
+}
+
+/// Inserts a public original status into the home feeds of the local accounts following one
+/// of its hashtags (Mastodon's `deliver_to_hashtag_followers!` and `filter_from_tags?`): not
+/// the author's, not from a limited author, and not to anyone blocking or muting the author
+/// or someone it mentions, nor blocked by the author. Boost aggregation applies.
+async fn fan_out_to_tag_followers(
+    c: Conn<'_>,
+    s: &FanOutStatus,
+    mentioned: &[i64],
+) -> Result<u64, sqlx::Error> {
+    let mut q = Query::new(
+        "INSERT INTO home_feed (account_id, status_id, author_id, reblog_of_id, reblog_author_id) \
+         SELECT tf.account_id, ",
+    );
+    let id = q.arg(s.id);
+    let author = q.arg(s.account_id);
+    q.push(&format!(
+        "{id}, {author}, NULL, NULL FROM (SELECT DISTINCT f.account_id FROM status_tags st \
+           JOIN tag_follows f ON f.tag_id = st.tag_id WHERE st.status_id = {id}) tf \
+         WHERE tf.account_id <> {author} \
+           AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = {author} AND a.silenced_at IS NOT NULL)"
+    ));
+    push_home_filters(&mut q, s, mentioned, "tf.account_id", "TRUE", "NULL", false);
+    push_aggregation(&mut q, s, "tf.account_id", "home_feed", "account_id");
+    q.push(" ON CONFLICT DO NOTHING");
+    q.execute(c).await
 }
 
 /// Copies the latest `limit` statuses of `author` that `viewer` should see into `viewer`'s

@@ -19,4 +19,5 @@ pub mod oauth;
 pub mod profile;
 pub mod relationships;
 pub mod statuses;
+pub mod tags;
 pub mod text;

@@ -7,6 +7,7 @@ mod clients;
 mod common;
 mod federation;
 mod filters;
+mod followed_tags;
 mod instance;
 mod journey;
 mod lists;
