@@ -6,6 +6,7 @@ pub mod accounts;
 pub mod admin;
 pub mod apps;
 pub mod auth;
+pub mod conversations;
 pub mod entities;
 pub mod filters;
 pub mod instance;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(statuses::routes())
         .merge(timelines::routes())
         .merge(lists::routes())
+        .merge(conversations::routes())
         .merge(filters::routes())
         .merge(notifications::routes())
         .merge(search::routes())

@@ -1,6 +1,6 @@
 //! Endpoints clients call at start-up: read markers, preferences, featured-tag suggestions
 //! and the notification policy (all real), plus valid, empty answers for features that
-//! arrive in later issues (announcements, trends, suggestions, featured tags, conversations,
+//! arrive in later issues (announcements, trends, suggestions, featured tags,
 //! endorsements, domain blocks, scheduled statuses), so that
 //! clients never hit a 404 while starting.
 
@@ -43,10 +43,6 @@ pub fn routes() -> Router<AppState> {
             get(|a: Auth| empty(a, "read:accounts")),
         )
         .route(
-            "/api/v1/conversations",
-            get(|a: Auth| empty(a, "read:statuses")),
-        )
-        .route(
             "/api/v1/endorsements",
             get(|a: Auth| empty(a, "read:accounts")),
         )
@@ -65,7 +61,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// An empty list for a signed-in user with `scope`: the feature (announcements,
-/// suggestions, featured tags, conversations, endorsements, domain blocks,
+/// suggestions, featured tags, endorsements, domain blocks,
 /// scheduled statuses) arrives in a later issue, and until then nobody has any.
 async fn empty(auth: Auth, scope: &'static str) -> AppResult<Json<Value>> {
     auth.user(&[scope])?;

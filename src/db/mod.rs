@@ -10,6 +10,7 @@
 //! contend for the lock, reads never wait for writes. See ARCHITECTURE.md for durability.
 
 pub mod accounts;
+pub mod conversations;
 pub mod deliveries;
 pub mod domain_blocks;
 pub mod federation;

@@ -3,6 +3,7 @@
 //! jobs, and return domain rows; the API layer renders them.
 
 pub mod accounts;
+pub mod conversations;
 pub mod domain_blocks;
 pub mod federate;
 pub mod federation;

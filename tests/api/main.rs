@@ -5,6 +5,7 @@ mod accounts;
 mod cli;
 mod clients;
 mod common;
+mod conversations;
 mod federation;
 mod filters;
 mod followed_tags;

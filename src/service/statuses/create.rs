@@ -176,6 +176,7 @@ pub async fn create(
     }
     sync_mentions(tx.conn(), id, account.id, &rendered.mentions).await?;
     compose::store_tags(tx.conn(), id, &rendered.tags, now).await?;
+    crate::service::conversations::record(tx.conn(), id).await?;
     if counts_for_author(&row.visibility) {
         accounts::bump(tx.conn(), account.id, Counter::Statuses, 1).await?;
         accounts::touch_last_status(tx.conn(), account.id, now).await?;
