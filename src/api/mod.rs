@@ -8,6 +8,7 @@ pub mod apps;
 pub mod auth;
 pub mod conversations;
 pub mod entities;
+pub mod featured_tags;
 pub mod filters;
 pub mod instance;
 pub mod json;
@@ -57,6 +58,7 @@ pub fn router(state: AppState) -> Router {
         .merge(notifications::routes())
         .merge(search::routes())
         .merge(tags::routes())
+        .merge(featured_tags::routes())
         .merge(instance::routes())
         .merge(startup::routes())
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit));

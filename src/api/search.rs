@@ -15,7 +15,7 @@ use crate::api::entities::{Tag, TagHistory};
 use crate::api::params::{Params, flex};
 use crate::config::Config;
 use crate::db::search::{self as repo, TagRow};
-use crate::db::{Conn, accounts, tag_follows};
+use crate::db::{Conn, accounts, featured_tags, tag_follows};
 use crate::error::{AppError, AppResult};
 use crate::federation::resolve::{self, Found};
 use crate::service::hydrate::{self, RawJson, StatusOptions};
@@ -31,8 +31,8 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v2/search", get(search))
 }
 
-/// Renders tags with their 7-day history (newest day first). `following` (whether the viewer
-/// follows the tag) and `featuring` are set only for a signed-in viewer.
+/// Renders tags with their 7-day history (newest day first). `following` and `featuring` (whether
+/// the viewer follows / features the tag) are set only for a signed-in viewer.
 pub async fn render_tags(
     mut c: Conn<'_>,
     cfg: &Config,
@@ -43,9 +43,12 @@ pub async fn render_tags(
     let today = now_ms().div_euclid(86_400_000) * 86_400_000;
     let since = today - (HISTORY_DAYS as i64 - 1) * 86_400_000;
     let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
-    let followed = match viewer {
-        Some(v) => tag_follows::followed_among(c.re(), v, &ids).await?,
-        None => Vec::new(),
+    let (followed, featured) = match viewer {
+        Some(v) => (
+            tag_follows::followed_among(c.re(), v, &ids).await?,
+            featured_tags::featured_among(c.re(), v, &ids).await?,
+        ),
+        None => (Vec::new(), Vec::new()),
     };
     let mut history = repo::tag_history(c, &ids, since, HISTORY_DAYS).await?;
     Ok(rows
@@ -67,7 +70,7 @@ pub async fn render_tags(
                     })
                     .collect(),
                 following: signed_in.then_some(followed.contains(&t.id)),
-                featuring: signed_in.then_some(false),
+                featuring: signed_in.then_some(featured.contains(&t.id)),
             }
         })
         .collect())

@@ -1,7 +1,6 @@
-//! Endpoints clients call at start-up: read markers, preferences, featured-tag suggestions
-//! and the notification policy (all real), plus valid, empty answers for features that
-//! arrive in later issues (announcements, trends, suggestions, featured tags,
-//! endorsements, domain blocks, scheduled statuses), so that
+//! Endpoints clients call at start-up: read markers, preferences and the notification
+//! policy (all real), plus valid, empty answers for features that arrive in later issues
+//! (announcements, trends, suggestions, endorsements, domain blocks, scheduled statuses), so that
 //! clients never hit a 404 while starting.
 
 use axum::extract::State;
@@ -11,10 +10,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::api::auth::Auth;
-use crate::api::entities::Tag;
 use crate::api::params::{Params, flex};
-use crate::api::search::render_tags;
-use crate::db::{markers, search as tags_repo};
+use crate::db::markers;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::time::{now_ms, rfc3339};
@@ -25,10 +22,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/markers", get(get_markers).post(save_markers))
         .route("/api/v1/preferences", get(preferences))
         .route("/api/v2/notifications/policy", get(notification_policy))
-        .route(
-            "/api/v1/featured_tags/suggestions",
-            get(featured_suggestions),
-        )
         .route("/api/v1/announcements", get(|a: Auth| empty(a, "read")))
         .route(
             "/api/v1/suggestions",
@@ -36,10 +29,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/v2/suggestions",
-            get(|a: Auth| empty(a, "read:accounts")),
-        )
-        .route(
-            "/api/v1/featured_tags",
             get(|a: Auth| empty(a, "read:accounts")),
         )
         .route(
@@ -61,7 +50,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// An empty list for a signed-in user with `scope`: the feature (announcements,
-/// suggestions, featured tags, endorsements, domain blocks,
+/// suggestions, endorsements, domain blocks,
 /// scheduled statuses) arrives in a later issue, and until then nobody has any.
 async fn empty(auth: Auth, scope: &'static str) -> AppResult<Json<Value>> {
     auth.user(&[scope])?;
@@ -182,17 +171,4 @@ async fn notification_policy(auth: Auth) -> AppResult<Json<Value>> {
         "for_bots": "accept",
         "summary": { "pending_requests_count": 0, "pending_notifications_count": 0 },
     })))
-}
-
-/// `GET /api/v1/featured_tags/suggestions`: the hashtags the user used most recently.
-async fn featured_suggestions(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> AppResult<Json<Vec<Tag>>> {
-    let viewer = auth.user(&["read:accounts"])?.account.id;
-    let mut h = state.db.read().await?;
-    let rows = tags_repo::recently_used_tags(h.conn(), viewer, 10).await?;
-    Ok(Json(
-        render_tags(h.conn(), &state.config, &rows, Some(viewer)).await?,
-    ))
 }
