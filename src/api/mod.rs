@@ -7,6 +7,7 @@ pub mod admin;
 pub mod apps;
 pub mod auth;
 pub mod conversations;
+pub mod endorsements;
 pub mod entities;
 pub mod featured_tags;
 pub mod filters;
@@ -59,6 +60,7 @@ pub fn router(state: AppState) -> Router {
         .merge(search::routes())
         .merge(tags::routes())
         .merge(featured_tags::routes())
+        .merge(endorsements::routes())
         .merge(instance::routes())
         .merge(startup::routes())
         .layer(middleware::from_fn_with_state(state.clone(), rate_limit));

@@ -1,6 +1,6 @@
 //! Endpoints clients call at start-up: read markers, preferences and the notification
 //! policy (all real), plus valid, empty answers for features that arrive in later issues
-//! (announcements, trends, suggestions, endorsements, domain blocks, scheduled statuses), so that
+//! (announcements, trends, suggestions, domain blocks, scheduled statuses), so that
 //! clients never hit a 404 while starting.
 
 use axum::extract::State;
@@ -32,10 +32,6 @@ pub fn routes() -> Router<AppState> {
             get(|a: Auth| empty(a, "read:accounts")),
         )
         .route(
-            "/api/v1/endorsements",
-            get(|a: Auth| empty(a, "read:accounts")),
-        )
-        .route(
             "/api/v1/domain_blocks",
             get(|a: Auth| empty(a, "read:blocks")),
         )
@@ -50,7 +46,7 @@ pub fn routes() -> Router<AppState> {
 }
 
 /// An empty list for a signed-in user with `scope`: the feature (announcements,
-/// suggestions, endorsements, domain blocks,
+/// suggestions, domain blocks,
 /// scheduled statuses) arrives in a later issue, and until then nobody has any.
 async fn empty(auth: Auth, scope: &'static str) -> AppResult<Json<Value>> {
     auth.user(&[scope])?;

@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod conversations;
 pub mod deliveries;
 pub mod domain_blocks;
+pub mod endorsements;
 pub mod featured_tags;
 pub mod federation;
 pub mod filters;

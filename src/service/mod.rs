@@ -5,6 +5,7 @@
 pub mod accounts;
 pub mod conversations;
 pub mod domain_blocks;
+pub mod endorsements;
 pub mod featured_tags;
 pub mod federate;
 pub mod federation;

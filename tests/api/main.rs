@@ -6,6 +6,7 @@ mod cli;
 mod clients;
 mod common;
 mod conversations;
+mod endorsements;
 mod featured_tags;
 mod federation;
 mod filters;

@@ -194,7 +194,6 @@ async fn features_from_later_issues_answer_empty_lists() {
             ("/api/v1/announcements", None),
             ("/api/v1/suggestions", Some("GET /api/v1/suggestions 200")),
             ("/api/v2/suggestions", Some("GET /api/v2/suggestions 200")),
-            ("/api/v1/endorsements", Some("GET /api/v1/endorsements 200")),
             (
                 "/api/v1/domain_blocks",
                 Some("GET /api/v1/domain_blocks 200"),

@@ -22,3 +22,15 @@ CREATE TABLE account_conversation_statuses (
     PRIMARY KEY (account_conversation_id, status_id)
 ) WITHOUT ROWID;
 CREATE INDEX account_conversation_statuses_status ON account_conversation_statuses (status_id);
+
+-- Accounts an account endorses on its profile (Mastodon's `account_pins`): followed
+-- accounts only; unfollowing removes the endorsement.
+CREATE TABLE account_pins (
+    -- Snowflake of the endorsement: the cursor of the endorsement lists.
+    id INTEGER PRIMARY KEY,
+    account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    target_account_id BIGINT NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX account_pins_pair ON account_pins (account_id, target_account_id);
+CREATE INDEX account_pins_page ON account_pins (account_id, id);
