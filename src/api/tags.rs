@@ -1,5 +1,6 @@
 //! Hashtags (Mastodon's `methods/tags.md` and `methods/followed_tags.md`): a tag's page
-//! entity, following and unfollowing, and the paginated list of followed tags.
+//! entity, following and unfollowing, featuring and unfeaturing (4.4), and the paginated
+//! list of followed tags.
 
 use axum::Json;
 use axum::Router;
@@ -13,7 +14,7 @@ use crate::api::params::Params;
 use crate::api::search::render_tags;
 use crate::db::{search as tags_repo, tag_follows};
 use crate::error::{AppError, AppResult};
-use crate::service::tags;
+use crate::service::{featured_tags, tags};
 use crate::state::AppState;
 
 /// Default and maximum page sizes of `GET /api/v1/followed_tags`.
@@ -25,6 +26,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/tags/{name}", get(tag))
         .route("/api/v1/tags/{name}/follow", post(follow))
         .route("/api/v1/tags/{name}/unfollow", post(unfollow))
+        .route("/api/v1/tags/{name}/feature", post(feature))
+        .route("/api/v1/tags/{name}/unfeature", post(unfeature))
         .route("/api/v1/followed_tags", get(followed_tags))
 }
 
@@ -64,6 +67,28 @@ async fn unfollow(
 ) -> AppResult<Json<Tag>> {
     let me = auth.user(&["write:follows"])?.account.id;
     let row = tags::unfollow(&state.db, me, &name).await?;
+    render_one(&state, me, row).await
+}
+
+/// `POST /api/v1/tags/:name/feature`: the tag, now featured on the profile.
+async fn feature(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(name): Path<String>,
+) -> AppResult<Json<Tag>> {
+    let me = auth.user(&["write:accounts"])?.account.id;
+    let row = featured_tags::feature_tag(&state.db, me, &name).await?;
+    render_one(&state, me, row).await
+}
+
+/// `POST /api/v1/tags/:name/unfeature`: the tag, no longer featured.
+async fn unfeature(
+    State(state): State<AppState>,
+    auth: Auth,
+    Path(name): Path<String>,
+) -> AppResult<Json<Tag>> {
+    let me = auth.user(&["write:accounts"])?.account.id;
+    let row = featured_tags::unfeature_tag(&state.db, me, &name).await?;
     render_one(&state, me, row).await
 }
 

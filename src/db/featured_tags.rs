@@ -99,3 +99,15 @@ pub async fn of_account(c: Conn<'_>, account_id: i64) -> Result<Vec<FeaturedTag>
     .fetch_all(c)
     .await)
 }
+
+/// Stops featuring `tag_id` on `account_id`'s profile, if it was.
+pub async fn remove_tag(c: Conn<'_>, account_id: i64, tag_id: i64) -> Result<(), sqlx::Error> {
+    with_conn!(c, |c| sqlx::query(
+        "DELETE FROM featured_tags WHERE account_id = $1 AND tag_id = $2"
+    )
+    .bind(account_id)
+    .bind(tag_id)
+    .execute(c)
+    .await
+    .map(|_| ()))
+}

@@ -2,10 +2,11 @@
 //! valid hashtag name (created if new), not featured twice.
 
 use crate::db::featured_tags::{self, FeaturedTag};
+use crate::db::search::{TagRow, tag_by_name};
 use crate::db::{Db, accounts, statuses};
 use crate::error::{AppError, AppResult};
 use crate::id::next_id;
-use crate::service::tags::MAX_NAME;
+use crate::service::tags::{MAX_NAME, valid_name};
 use crate::time::now_ms;
 
 /// Featured tags per account (Mastodon's `FeaturedTag::LIMIT`, announced as
@@ -60,4 +61,44 @@ pub async fn remove(db: &Db, owner: i64, id: i64) -> AppResult<()> {
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// `POST /api/v1/tags/:name/feature`: features hashtag `raw` (404 when it cannot be one;
+/// created if new); featuring it again is fine, an 11th is 422. Returns the tag.
+pub async fn feature_tag(db: &Db, owner: i64, raw: &str) -> AppResult<TagRow> {
+    let name = valid_name(raw)?;
+    let lower = name.to_lowercase();
+    let now = now_ms();
+    let mut tx = db.begin().await?;
+    accounts::lock_rows(tx.conn(), &[owner]).await?;
+    let tag_id = statuses::upsert_tag(tx.conn(), &lower, name, now).await?;
+    let already = !featured_tags::featured_among(tx.conn(), owner, &[tag_id])
+        .await?
+        .is_empty();
+    if !already {
+        if featured_tags::count(tx.conn(), owner).await? >= MAX_FEATURED {
+            return Err(AppError::unprocessable(format!(
+                "Validation failed: You can only feature up to {MAX_FEATURED} hashtags"
+            )));
+        }
+        featured_tags::add(tx.conn(), next_id(), owner, tag_id, now).await?;
+    }
+    let tag = tag_by_name(tx.conn(), &lower)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    tx.commit().await?;
+    Ok(tag)
+}
+
+/// `POST /api/v1/tags/:name/unfeature`: stops featuring hashtag `raw` (404 for an unknown
+/// tag). Idempotent. Returns the tag.
+pub async fn unfeature_tag(db: &Db, owner: i64, raw: &str) -> AppResult<TagRow> {
+    let name = valid_name(raw)?;
+    let mut tx = db.begin().await?;
+    let tag = tag_by_name(tx.conn(), name)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    featured_tags::remove_tag(tx.conn(), owner, tag.id).await?;
+    tx.commit().await?;
+    Ok(tag)
 }

@@ -173,3 +173,80 @@ async fn featuring_tags_is_validated_and_limited() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn tags_are_featured_from_their_page() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let reader = app.user_with_scopes("reader", "read").await;
+        let v = json(
+            app.post_empty("/api/v1/tags/Woolly/feature", Some(&alice.token))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_shape("POST /api/v1/tags/:tag/feature 200", &v);
+        assert_eq!(v["featuring"], true);
+        assert_eq!(v["name"], "Woolly");
+        // Again: fine, still one.
+        json(
+            app.post_empty("/api/v1/tags/woolly/feature", Some(&alice.token))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        let mine = get_ok(&app, "/api/v1/featured_tags", Some(&alice.token)).await;
+        assert_eq!(names(&mine), vec!["Woolly"]);
+        let v = json(
+            app.post_empty("/api/v1/tags/woolly/unfeature", Some(&alice.token))
+                .await,
+            StatusCode::OK,
+        )
+        .await;
+        assert_shape("POST /api/v1/tags/:tag/unfeature 200", &v);
+        assert_eq!(v["featuring"], false);
+        assert_eq!(
+            get_ok(&app, "/api/v1/featured_tags", Some(&alice.token)).await,
+            json!([])
+        );
+        // Bad names, unknown tags, scopes, the limit.
+        error(
+            app.post_empty("/api/v1/tags/no-dash/feature", Some(&alice.token))
+                .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        error(
+            app.post_empty("/api/v1/tags/neverseen/unfeature", Some(&alice.token))
+                .await,
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+        error(
+            app.post_empty("/api/v1/tags/rust/feature", Some(&reader.token))
+                .await,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
+        error(
+            app.post_empty("/api/v1/tags/rust/feature", None).await,
+            StatusCode::UNAUTHORIZED,
+        )
+        .await;
+        for i in 0..10 {
+            json(
+                app.post_empty(&format!("/api/v1/tags/t{i}/feature"), Some(&alice.token))
+                    .await,
+                StatusCode::OK,
+            )
+            .await;
+        }
+        error(
+            app.post_empty("/api/v1/tags/eleventh/feature", Some(&alice.token))
+                .await,
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    })
+    .await;
+}
