@@ -134,39 +134,41 @@ pub async fn add_status(
 /// Takes `status_id` (about to be deleted) out of every conversation holding it: a
 /// conversation left without statuses goes, the others fall back to their newest remaining
 /// status (Mastodon's `AccountConversation.remove_status`).
-pub async fn remove_status(mut c: Conn<'_>, status_id: i64) -> Result<(), sqlx::Error> {
-    with_conn!(c.re(), |c| {
-        sqlx::query(
-        "DELETE FROM account_conversations WHERE id IN \
-           (SELECT account_conversation_id FROM account_conversation_statuses WHERE status_id = $1) \
-         AND NOT EXISTS (SELECT 1 FROM account_conversation_statuses cs \
-                         WHERE cs.account_conversation_id = account_conversations.id AND cs.status_id <> $1)"
+pub async fn remove_status(c: Conn<'_>, status_id: i64) -> Result<(), sqlx::Error> {
+    remove_statuses(c, &[status_id]).await
+}
+
+/// [`remove_status`] for several statuses at once (suspensions delete statuses in batches).
+pub async fn remove_statuses(mut c: Conn<'_>, ids: &[i64]) -> Result<(), sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let holding = |q: &mut Query| {
+        q.push("SELECT account_conversation_id FROM account_conversation_statuses WHERE status_id IN (")
+            .push_list(ids)
+            .push(")");
+    };
+    let mut q = Query::new("DELETE FROM account_conversations WHERE id IN (");
+    holding(&mut q);
+    q.push(
+        ") AND NOT EXISTS (SELECT 1 FROM account_conversation_statuses cs \
+         WHERE cs.account_conversation_id = account_conversations.id AND cs.status_id NOT IN (",
     )
-    .bind(status_id)
-    .execute(c)
-    .await
-    .map(|_| ())
-    })?;
-    with_conn!(c.re(), |c| {
-        sqlx::query(
+    .push_list(ids)
+    .push("))");
+    q.execute(c.re()).await?;
+    let mut q = Query::new(
         "UPDATE account_conversations SET last_status_id = \
            (SELECT max(cs.status_id) FROM account_conversation_statuses cs \
-            WHERE cs.account_conversation_id = account_conversations.id AND cs.status_id <> $1) \
-         WHERE id IN (SELECT account_conversation_id FROM account_conversation_statuses WHERE status_id = $1) \
-           AND last_status_id = $1"
-    )
-    .bind(status_id)
-    .execute(c)
-    .await
-    .map(|_| ())
-    })?;
-    with_conn!(c, |c| sqlx::query(
-        "DELETE FROM account_conversation_statuses WHERE status_id = $1"
-    )
-    .bind(status_id)
-    .execute(c)
-    .await
-    .map(|_| ()))
+            WHERE cs.account_conversation_id = account_conversations.id AND cs.status_id NOT IN (",
+    );
+    q.push_list(ids).push(")) WHERE id IN (");
+    holding(&mut q);
+    q.push(") AND last_status_id IN (").push_list(ids).push(")");
+    q.execute(c.re()).await?;
+    let mut q = Query::new("DELETE FROM account_conversation_statuses WHERE status_id IN (");
+    q.push_list(ids).push(")");
+    q.execute(c).await.map(|_| ())
 }
 
 const COLUMNS: &str = "SELECT id, account_id, conversation_id, participant_ids, last_status_id, unread FROM account_conversations";

@@ -296,3 +296,48 @@ async fn direct_statuses_from_another_server_make_conversations() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn suspending_the_sender_domain_takes_its_messages_out() {
+    each_backend_pair(|a, b| async move {
+        let alice = a.user("alice").await;
+        let bob = b.user("bob").await;
+        let text = format!("@alice@{} psst", crate::federation::domain(&a));
+        dm(&b, &bob, &text, None).await;
+        // Alice answers: her conversation holds both statuses.
+        crate::federation::settle(&[&a, &b]).await;
+        let v = conversations(&a, &alice).await;
+        let received = v[0]["last_status"]["id"].as_str().unwrap().to_owned();
+        let handle = format!("@bob@{} ok", crate::federation::domain(&b));
+        let answer = dm(&a, &alice, &handle, Some(&received)).await;
+        assert_eq!(conversations(&a, &alice).await.as_array().unwrap().len(), 1);
+        // A second thread holds only bob's status.
+        dm(
+            &b,
+            &bob,
+            &format!("@alice@{} other", crate::federation::domain(&a)),
+            None,
+        )
+        .await;
+        crate::federation::settle(&[&a, &b]).await;
+        assert_eq!(conversations(&a, &alice).await.as_array().unwrap().len(), 2);
+        let (_, admin) = crate::federation::operator(&a).await;
+        json(
+            a.post_json(
+                "/api/v1/admin/domain_blocks",
+                Some(&admin),
+                &json!({"domain": crate::federation::domain(&b), "severity": "suspend"}),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        a.run_jobs().await;
+        // Bob's statuses are purged: the thread holding only his goes, the other keeps alice's
+        // answer.
+        let v = conversations(&a, &alice).await;
+        assert_eq!(v.as_array().unwrap().len(), 1, "{v}");
+        assert_eq!(v[0]["last_status"]["id"], json!(answer));
+    })
+    .await;
+}
