@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 
+pub mod filters;
+
 /// A profile field (`fields[]`).
 #[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Field {
@@ -251,4 +253,17 @@ pub struct TagHistory {
     pub day: String,
     pub uses: String,
     pub accounts: String,
+}
+
+/// `FeaturedTag`: a hashtag featured on a profile, with its use in the account's statuses.
+#[derive(Debug, Clone, Serialize)]
+pub struct FeaturedTag {
+    pub id: String,
+    pub name: String,
+    /// The account's page of statuses with the tag.
+    pub url: String,
+    /// A string, as in Mastodon.
+    pub statuses_count: String,
+    /// The day of the newest such status (`YYYY-MM-DD`), or null.
+    pub last_status_at: Option<String>,
 }

@@ -46,7 +46,7 @@ pub mod limits {
     /// Pinned statuses.
     pub const MAX_PINNED_STATUSES: i64 = 5;
     /// Featured hashtags.
-    pub const MAX_FEATURED_TAGS: i64 = 10;
+    pub const MAX_FEATURED_TAGS: i64 = crate::service::featured_tags::MAX_FEATURED;
 }
 
 /// Media types accepted for upload (`media::sniff`; HEIC and AVIF have no decoder here).

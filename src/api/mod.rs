@@ -6,9 +6,14 @@ pub mod accounts;
 pub mod admin;
 pub mod apps;
 pub mod auth;
+pub mod conversations;
+pub mod endorsements;
 pub mod entities;
+pub mod featured_tags;
+pub mod filters;
 pub mod instance;
 pub mod json;
+pub mod lists;
 pub mod media;
 pub mod notifications;
 pub mod oauth;
@@ -22,6 +27,7 @@ pub mod search;
 pub mod startup;
 pub mod statuses;
 pub mod streaming;
+pub mod tags;
 pub mod timelines;
 
 use std::net::{IpAddr, SocketAddr};
@@ -54,8 +60,14 @@ pub fn router(state: AppState) -> Router {
         .merge(polls::routes())
         .merge(scheduled_statuses::routes())
         .merge(timelines::routes())
+        .merge(lists::routes())
+        .merge(conversations::routes())
+        .merge(filters::routes())
         .merge(notifications::routes())
         .merge(search::routes())
+        .merge(tags::routes())
+        .merge(featured_tags::routes())
+        .merge(endorsements::routes())
         .merge(instance::routes())
         .merge(startup::routes())
         .merge(streaming::routes())

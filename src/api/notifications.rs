@@ -19,6 +19,7 @@ use crate::api::params::{Params, flex};
 use crate::db::notifications::{self as repo, NotificationFilter};
 use crate::db::{Conn, markers};
 use crate::error::{AppError, AppResult};
+use crate::service::filters::{Context, ViewerFilters};
 use crate::service::hydrate::{self, RawJson, Render, RenderedStatus, StatusOptions};
 use crate::state::AppState;
 use crate::time::{now_ms, rfc3339};
@@ -176,7 +177,11 @@ pub async fn statuses_by_id(
         .collect();
     ids.sort_unstable();
     ids.dedup();
-    let statuses = hydrate::statuses(c, r, Some(viewer), &ids, StatusOptions::default()).await?;
+    // Notifications about statuses a `hide` filter matches are left out with them.
+    let mut c = c;
+    let filters = ViewerFilters::load(c.re(), viewer, Context::Notifications, now_ms()).await?;
+    let statuses =
+        hydrate::statuses(c, r, Some(viewer), &ids, StatusOptions::filtered(&filters)).await?;
     Ok(statuses.into_iter().map(|s| (s.id, s)).collect())
 }
 

@@ -16,7 +16,7 @@ use crate::api::entities::{Tag, TagHistory};
 use crate::api::params::{Params, flex};
 use crate::config::Config;
 use crate::db::search::{self as repo, TagRow};
-use crate::db::{Conn, accounts};
+use crate::db::{Conn, accounts, featured_tags, tag_follows};
 use crate::error::{AppError, AppResult};
 use crate::federation::resolve::{self, Found};
 use crate::service::hydrate::{self, RawJson, StatusOptions};
@@ -33,17 +33,25 @@ pub fn routes() -> Router<AppState> {
     Router::new().route("/api/v2/search", get(search))
 }
 
-/// Renders tags with their 7-day history (newest day first). `following`/`featuring` are set
-/// (to false: followed and featured tags arrive later) only for a signed-in viewer.
+/// Renders tags with their 7-day history (newest day first). `following` and `featuring` (whether
+/// the viewer follows / features the tag) are set only for a signed-in viewer.
 pub async fn render_tags(
-    c: Conn<'_>,
+    mut c: Conn<'_>,
     cfg: &Config,
     rows: &[TagRow],
-    signed_in: bool,
+    viewer: Option<i64>,
 ) -> Result<Vec<Tag>, sqlx::Error> {
+    let signed_in = viewer.is_some();
     let today = now_ms().div_euclid(86_400_000) * 86_400_000;
     let since = today - (HISTORY_DAYS as i64 - 1) * 86_400_000;
     let ids: Vec<i64> = rows.iter().map(|t| t.id).collect();
+    let (followed, featured) = match viewer {
+        Some(v) => (
+            tag_follows::followed_among(c.re(), v, &ids).await?,
+            featured_tags::featured_among(c.re(), v, &ids).await?,
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
     let mut history = repo::tag_history(c, &ids, since, HISTORY_DAYS).await?;
     Ok(rows
         .iter()
@@ -63,8 +71,8 @@ pub async fn render_tags(
                         accounts: d.accounts.to_string(),
                     })
                     .collect(),
-                following: signed_in.then_some(false),
-                featuring: signed_in.then_some(false),
+                following: signed_in.then_some(followed.contains(&t.id)),
+                featuring: signed_in.then_some(featured.contains(&t.id)),
             }
         })
         .collect())
@@ -204,7 +212,7 @@ async fn search(
             let term = q.trim_start_matches('#');
             if !term.is_empty() {
                 let rows = repo::tags_by_prefix(h.conn(), term, limit, offset).await?;
-                hashtags_out = render_tags(h.conn(), cfg, &rows, viewer.is_some()).await?;
+                hashtags_out = render_tags(h.conn(), cfg, &rows, viewer).await?;
             }
         }
     }

@@ -1,20 +1,17 @@
-//! Endpoints clients call at start-up: read markers, preferences, hashtag pages, featured-tag
-//! suggestions and the notification policy (all real), plus valid, empty answers for features
-//! that arrive in later issues (filters, lists, announcements, trends, suggestions, followed
-//! and featured tags, conversations, endorsements, domain blocks), so that
+//! Endpoints clients call at start-up: read markers, preferences and the notification
+//! policy (all real), plus valid, empty answers for features that arrive in later issues
+//! (announcements, trends, suggestions, domain blocks), so that
 //! clients never hit a 404 while starting.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::api::auth::Auth;
-use crate::api::entities::Tag;
 use crate::api::params::{Params, flex};
-use crate::api::search::render_tags;
-use crate::db::{markers, search as tags_repo};
+use crate::db::markers;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 use crate::time::{now_ms, rfc3339};
@@ -25,14 +22,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/markers", get(get_markers).post(save_markers))
         .route("/api/v1/preferences", get(preferences))
         .route("/api/v2/notifications/policy", get(notification_policy))
-        .route("/api/v1/tags/{name}", get(tag))
-        .route(
-            "/api/v1/featured_tags/suggestions",
-            get(featured_suggestions),
-        )
-        .route("/api/v1/filters", get(|a: Auth| empty(a, "read:filters")))
-        .route("/api/v2/filters", get(|a: Auth| empty(a, "read:filters")))
-        .route("/api/v1/lists", get(|a: Auth| empty(a, "read:lists")))
         .route("/api/v1/announcements", get(|a: Auth| empty(a, "read")))
         .route(
             "/api/v1/suggestions",
@@ -40,22 +29,6 @@ pub fn routes() -> Router<AppState> {
         )
         .route(
             "/api/v2/suggestions",
-            get(|a: Auth| empty(a, "read:accounts")),
-        )
-        .route(
-            "/api/v1/followed_tags",
-            get(|a: Auth| empty(a, "read:follows")),
-        )
-        .route(
-            "/api/v1/featured_tags",
-            get(|a: Auth| empty(a, "read:accounts")),
-        )
-        .route(
-            "/api/v1/conversations",
-            get(|a: Auth| empty(a, "read:statuses")),
-        )
-        .route(
-            "/api/v1/endorsements",
             get(|a: Auth| empty(a, "read:accounts")),
         )
         .route(
@@ -68,9 +41,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/trends/links", get(no_trends))
 }
 
-/// An empty list for a signed-in user with `scope`: the feature (filters, lists,
-/// announcements, suggestions, followed/featured tags, conversations, endorsements, domain
-/// blocks) arrives in a later issue, and until then nobody has any.
+/// An empty list for a signed-in user with `scope`: the feature (announcements,
+/// suggestions, domain blocks) arrives in a later issue, and until then nobody has any.
 async fn empty(auth: Auth, scope: &'static str) -> AppResult<Json<Value>> {
     auth.user(&[scope])?;
     Ok(Json(json!([])))
@@ -190,33 +162,4 @@ async fn notification_policy(auth: Auth) -> AppResult<Json<Value>> {
         "for_bots": "accept",
         "summary": { "pending_requests_count": 0, "pending_notifications_count": 0 },
     })))
-}
-
-/// `GET /api/v1/tags/:name`: a known hashtag with its history (404 for an unknown one).
-async fn tag(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(name): Path<String>,
-) -> AppResult<Json<Tag>> {
-    let viewer = auth.viewer(&[])?;
-    let name = name.trim().trim_start_matches('#');
-    let mut h = state.db.read().await?;
-    let row = tags_repo::tag_by_name(h.conn(), name)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let mut tags = render_tags(h.conn(), &state.config, &[row], viewer.is_some()).await?;
-    tags.pop().map(Json).ok_or(AppError::NotFound)
-}
-
-/// `GET /api/v1/featured_tags/suggestions`: the hashtags the user used most recently.
-async fn featured_suggestions(
-    State(state): State<AppState>,
-    auth: Auth,
-) -> AppResult<Json<Vec<Tag>>> {
-    let viewer = auth.user(&["read:accounts"])?.account.id;
-    let mut h = state.db.read().await?;
-    let rows = tags_repo::recently_used_tags(h.conn(), viewer, 10).await?;
-    Ok(Json(
-        render_tags(h.conn(), &state.config, &rows, true).await?,
-    ))
 }

@@ -11,6 +11,7 @@ use crate::api::pagination::{PageParams, Paged};
 use crate::api::params::{Params, flex};
 use crate::db::timelines::{self, PublicFilter, TagFilter};
 use crate::error::AppResult;
+use crate::service::filters::{Context, ViewerFilters};
 use crate::service::hydrate::{self, RenderedStatus, StatusOptions};
 use crate::state::AppState;
 use crate::time::now_ms;
@@ -40,12 +41,13 @@ async fn home(
     let page = p.page(DEFAULT_LIMIT, MAX_LIMIT)?;
     let mut h = state.db.read().await?;
     let ids = timelines::home(h.conn(), viewer, now_ms(), &page).await?;
+    let filters = ViewerFilters::load(h.conn(), viewer, Context::Home, now_ms()).await?;
     let statuses = hydrate::statuses(
         h.conn(),
         &state.render(),
         Some(viewer),
         &ids,
-        StatusOptions::default(),
+        StatusOptions::filtered(&filters),
     )
     .await?;
     Ok(Paged::by_ids(statuses, &ids, &state.config.url, &uri))
@@ -102,15 +104,27 @@ async fn public(
     };
     let mut h = state.db.read().await?;
     let ids = timelines::public(h.conn(), &filter, &page).await?;
+    let filters = public_filters(h.conn(), viewer).await?;
     let statuses = hydrate::statuses(
         h.conn(),
         &state.render(),
         viewer,
         &ids,
-        StatusOptions::default(),
+        StatusOptions::filtered(&filters),
     )
     .await?;
     Ok(Paged::by_ids(statuses, &ids, &state.config.url, &uri))
+}
+
+/// The viewer's filters of the `public` context (public and hashtag timelines).
+async fn public_filters(
+    c: crate::db::Conn<'_>,
+    viewer: Option<i64>,
+) -> Result<ViewerFilters, sqlx::Error> {
+    match viewer {
+        Some(v) => ViewerFilters::load(c, v, Context::Public, now_ms()).await,
+        None => Ok(ViewerFilters::none()),
+    }
 }
 
 /// A hashtag as typed (`#Cats`, `cats`) → the stored lower-cased name.
@@ -170,12 +184,13 @@ async fn tag(
         none: ids_of(&none),
     };
     let ids = timelines::tag(h.conn(), &tags, &filter, &page).await?;
+    let filters = public_filters(h.conn(), viewer).await?;
     let statuses = hydrate::statuses(
         h.conn(),
         &state.render(),
         viewer,
         &ids,
-        StatusOptions::default(),
+        StatusOptions::filtered(&filters),
     )
     .await?;
     Ok(Paged::by_ids(statuses, &ids, &state.config.url, &uri))

@@ -11,14 +11,19 @@
 
 pub mod accounts;
 pub mod cards;
+pub mod conversations;
 pub mod deliveries;
 pub mod domain_blocks;
+pub mod endorsements;
+pub mod featured_tags;
 pub mod federation;
+pub mod filters;
 pub mod follows;
 pub mod hydration;
 pub mod inbox;
 pub mod instance;
 pub mod jobs;
+pub mod lists;
 pub mod markers;
 pub mod media;
 pub mod notifications;
@@ -29,6 +34,7 @@ pub mod search;
 pub mod seed;
 pub mod statuses;
 pub mod suspension;
+pub mod tag_follows;
 pub mod timelines;
 
 use std::str::FromStr;

@@ -123,8 +123,8 @@ pub async fn tag_history(
     Ok(out)
 }
 
-/// Tags `account_id` used most in their latest 1000 statuses (Mastodon's featured-tag
-/// suggestions).
+/// Tags `account_id` used most in their latest 1000 statuses and does not feature yet
+/// (Mastodon's featured-tag suggestions).
 pub async fn recently_used_tags(
     c: Conn<'_>,
     account_id: i64,
@@ -134,6 +134,7 @@ pub async fn recently_used_tags(
         sqlx::query_as::<_, TagRow>(
         "SELECT t.id, t.name, t.display_name FROM status_tags st JOIN tags t ON t.id = st.tag_id \
          WHERE st.status_id IN (SELECT id FROM statuses WHERE account_id = $1 ORDER BY id DESC LIMIT 1000) \
+           AND NOT EXISTS (SELECT 1 FROM featured_tags ft WHERE ft.account_id = $1 AND ft.tag_id = t.id) \
          GROUP BY t.id, t.name, t.display_name ORDER BY count(*) DESC, max(st.status_id) DESC LIMIT $2"
     )
     .bind(account_id)

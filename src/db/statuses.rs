@@ -235,8 +235,10 @@ pub async fn touch(c: Conn<'_>, id: i64, now: i64) -> Result<(), sqlx::Error> {
 }
 
 /// Deletes a status. Its boosts, favourites, bookmarks, pins, mentions, tags, edits,
-/// notifications and feed entries go with it (foreign keys); replies keep existing.
-pub async fn delete(c: Conn<'_>, id: i64) -> Result<bool, sqlx::Error> {
+/// notifications and feed entries go with it (foreign keys), the direct-message
+/// conversations holding it fall back to their previous status; replies keep existing.
+pub async fn delete(mut c: Conn<'_>, id: i64) -> Result<bool, sqlx::Error> {
+    super::conversations::remove_status(c.re(), id).await?;
     with_conn!(c, |c| sqlx::query("DELETE FROM statuses WHERE id = $1")
         .bind(id)
         .execute(c)

@@ -95,6 +95,7 @@ pub async fn remove_statuses(
         return Ok(0);
     }
     uncount_statuses(c.re(), author, Some(ids)).await?;
+    super::conversations::remove_statuses(c.re(), ids).await?;
     let mut q = Query::new("DELETE FROM statuses WHERE account_id = ");
     q.push_arg(author)
         .push(" AND id IN (")

@@ -23,6 +23,8 @@ use sqlx::sqlite::SqliteRow;
 use super::Conn;
 use crate::with_conn;
 
+pub mod list_feed;
+
 /// A page request in Mastodon's cursor terms.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Page {
@@ -562,7 +564,8 @@ struct FanOutStatus {
 /// mentioned in either (`mentioned`); the author or the boosted status's author blocks the
 /// receiver; a reply to someone the receiver does not follow; a boost when the receiver hides
 /// the booster's boosts (`show_reblogs`, an SQL expression); a language the receiver's follow
-/// excludes (`follow_languages`, an SQL expression).
+/// excludes (`follow_languages`, an SQL expression). List feeds pass `follow_replies: false`
+/// and apply their own reply rule (`list_feed`).
 fn push_home_filters(
     q: &mut Query,
     s: &FanOutStatus,
@@ -570,6 +573,7 @@ fn push_home_filters(
     r: &str,
     show_reblogs: &str,
     follow_languages: &str,
+    follow_replies: bool,
 ) {
     let mut authors = vec![s.account_id];
     authors.extend(s.reblog_author_id);
@@ -594,6 +598,7 @@ fn push_home_filters(
     .push("))");
     if let Some(parent_author) = s.in_reply_to_account_id
         && parent_author != s.account_id
+        && follow_replies
     {
         let p = q.arg(parent_author);
         q.push(&format!(
@@ -614,26 +619,27 @@ fn push_home_filters(
 /// Appends the boost/original aggregation conditions for receiver `r`: a boost is skipped when
 /// the boosted status or another boost of it is among the receiver's newest
 /// [`REBLOG_FALLOFF`] entries; an original is skipped when a boost of it is already there.
-fn push_aggregation(q: &mut Query, s: &FanOutStatus, r: &str) {
+/// `feed` is the feed table (`home_feed` or `list_feed`) and `key` its owner column.
+fn push_aggregation(q: &mut Query, s: &FanOutStatus, r: &str, feed: &str, key: &str) {
     match s.reblog_of_id {
         Some(original) => {
             let o = q.arg(original);
             let off = q.arg(REBLOG_FALLOFF - 1);
             let recent = format!(
-                "coalesce((SELECT h2.status_id FROM home_feed h2 WHERE h2.account_id = {r} \
+                "coalesce((SELECT h2.status_id FROM {feed} h2 WHERE h2.{key} = {r} \
                            ORDER BY h2.status_id DESC LIMIT 1 OFFSET {off}), 0)"
             );
             q.push(&format!(
-                " AND NOT EXISTS (SELECT 1 FROM home_feed h WHERE h.account_id = {r} AND h.status_id = {o} \
+                " AND NOT EXISTS (SELECT 1 FROM {feed} h WHERE h.{key} = {r} AND h.status_id = {o} \
                                   AND h.status_id >= {recent}) \
-                  AND NOT EXISTS (SELECT 1 FROM home_feed h WHERE h.account_id = {r} AND h.reblog_of_id = {o} \
+                  AND NOT EXISTS (SELECT 1 FROM {feed} h WHERE h.{key} = {r} AND h.reblog_of_id = {o} \
                                   AND h.status_id >= {recent})"
             ));
         }
         None => {
             let id = q.arg(s.id);
             q.push(&format!(
-                " AND NOT EXISTS (SELECT 1 FROM home_feed h WHERE h.account_id = {r} AND h.reblog_of_id = {id})"
+                " AND NOT EXISTS (SELECT 1 FROM {feed} h WHERE h.{key} = {r} AND h.reblog_of_id = {id})"
             ));
         }
     }
@@ -666,7 +672,8 @@ async fn active_mentions(c: Conn<'_>, s: &FanOutStatus) -> Result<Vec<i64>, sqlx
 }
 
 /// Inserts a new status into the home feeds of its local author and of every local follower
-/// who should see it, following Mastodon's `FanOutOnWriteService` and
+/// who should see it (and, unless direct, into the lists holding its author:
+/// [`list_feed::fan_out`]), following Mastodon's `FanOutOnWriteService` and
 /// `FeedManager#filter_from_home?`. Idempotent. Returns the rows inserted.
 ///
 /// - public/unlisted/private: all local followers; direct: only mentioned local followers.
@@ -676,8 +683,9 @@ async fn active_mentions(c: Conn<'_>, s: &FanOutStatus) -> Result<Vec<i64>, sqlx
 /// - a boost only reaches followers showing the booster's boosts, and is aggregated: not added
 ///   when the boosted status or another boost of it is among the newest 40 entries.
 /// - a follow's `languages` restriction applies to statuses with a language.
+/// - members of one of a follower's exclusive lists reach that list, not the home feed.
 ///
-/// Returns the accounts whose feed received it (not those that had it already).
+/// Returns the accounts whose home feed received it (not those that had it already).
 pub async fn fan_out(mut c: Conn<'_>, status_id: i64) -> Result<Vec<i64>, sqlx::Error> {
     let Some(s) = fan_out_status(c.re(), status_id).await? else {
         return Ok(Vec::new());
@@ -694,7 +702,7 @@ pub async fn fan_out(mut c: Conn<'_>, status_id: i64) -> Result<Vec<i64>, sqlx::
         let ro = q.arg(s.reblog_of_id);
         let ra = q.arg(s.reblog_author_id);
         q.push(&format!("{r}, {id}, {r}, {ro}, {ra} WHERE 1 = 1"));
-        push_aggregation(&mut q, &s, &r);
+        push_aggregation(&mut q, &s, &r, "home_feed", "account_id");
         q.push(" ON CONFLICT DO NOTHING RETURNING account_id");
         inserted.extend(q.fetch_ids(c.re()).await?);
     }
@@ -715,6 +723,11 @@ pub async fn fan_out(mut c: Conn<'_>, status_id: i64) -> Result<Vec<i64>, sqlx::
             " AND EXISTS (SELECT 1 FROM mentions dm WHERE dm.status_id = {id} AND dm.account_id = f.account_id)"
         ));
     }
+    // Members of one of the follower's exclusive lists reach that list only.
+    q.push(&format!(
+        " AND NOT {}",
+        list_feed::exclusive_member("f.account_id", &author)
+    ));
     push_home_filters(
         &mut q,
         &s,
@@ -722,10 +735,17 @@ pub async fn fan_out(mut c: Conn<'_>, status_id: i64) -> Result<Vec<i64>, sqlx::
         "f.account_id",
         "f.show_reblogs",
         "f.languages",
+        true,
     );
-    push_aggregation(&mut q, &s, "f.account_id");
+    push_aggregation(&mut q, &s, "f.account_id", "home_feed", "account_id");
     q.push(" ON CONFLICT DO NOTHING RETURNING account_id");
-    inserted.extend(q.fetch_ids(c).await?);
+    inserted.extend(q.fetch_ids(c.re()).await?);
+    if s.visibility != "direct" {
+        list_feed::fan_out(c.re(), &s, &mentioned).await?;
+    }
+    if s.visibility == "public" && s.reblog_of_id.is_none() {
+        inserted.extend(fan_out_to_tag_followers(c.re(), &s, &mentioned).await?);
+    }
     Ok(inserted)
 }
 
@@ -737,6 +757,34 @@ pub async fn home_holders(c: Conn<'_>, status_id: i64) -> Result<Vec<i64>, sqlx:
     .bind(status_id)
     .fetch_all(c)
     .await)
+}
+
+/// Inserts a public original status into the home feeds of the local accounts following one
+/// of its hashtags (Mastodon's `deliver_to_hashtag_followers!` and `filter_from_tags?`): not
+/// the author's, not from a limited author, and not to anyone blocking or muting the author
+/// or someone it mentions, nor blocked by the author. Boost aggregation applies. Returns the
+/// accounts whose feed received it.
+async fn fan_out_to_tag_followers(
+    c: Conn<'_>,
+    s: &FanOutStatus,
+    mentioned: &[i64],
+) -> Result<Vec<i64>, sqlx::Error> {
+    let mut q = Query::new(
+        "INSERT INTO home_feed (account_id, status_id, author_id, reblog_of_id, reblog_author_id) \
+         SELECT tf.account_id, ",
+    );
+    let id = q.arg(s.id);
+    let author = q.arg(s.account_id);
+    q.push(&format!(
+        "{id}, {author}, NULL, NULL FROM (SELECT DISTINCT f.account_id FROM status_tags st \
+           JOIN tag_follows f ON f.tag_id = st.tag_id WHERE st.status_id = {id}) tf \
+         WHERE tf.account_id <> {author} \
+           AND NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = {author} AND a.silenced_at IS NOT NULL)"
+    ));
+    push_home_filters(&mut q, s, mentioned, "tf.account_id", "TRUE", "NULL", false);
+    push_aggregation(&mut q, s, "tf.account_id", "home_feed", "account_id");
+    q.push(" ON CONFLICT DO NOTHING RETURNING account_id");
+    q.fetch_ids(c).await
 }
 
 /// Copies the latest `limit` statuses of `author` that `viewer` should see into `viewer`'s
@@ -756,6 +804,8 @@ pub async fn merge_author_into_home(
           AND (s.in_reply_to_account_id IS NULL OR s.in_reply_to_account_id = s.account_id OR s.in_reply_to_account_id = $1 \
                OR EXISTS (SELECT 1 FROM follows f2 WHERE f2.account_id = $1 AND f2.target_account_id = s.in_reply_to_account_id)) \
           AND (s.reblog_of_id IS NULL OR coalesce(f.show_reblogs, TRUE)) \
+          AND NOT EXISTS (SELECT 1 FROM list_accounts xa JOIN lists xl ON xl.id = xa.list_id \
+                          WHERE xa.account_id = s.account_id AND xl.account_id = $1 AND xl.exclusive) \
           AND (s.language IS NULL OR f.languages IS NULL OR f.languages = '[]' \
                OR f.languages LIKE '%\"' || s.language || '\"%') \
           AND NOT EXISTS (SELECT 1 FROM blocks b WHERE b.account_id = $1 AND b.target_account_id IN (s.account_id, o.account_id)) \

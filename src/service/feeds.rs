@@ -1,4 +1,4 @@
-//! Home-feed housekeeping: feeds are materialised on write (`db::timelines::fan_out`) and
+//! Home- and list-feed housekeeping: feeds are materialised on write (`db::timelines::fan_out`) and
 //! kept to the newest [`HOME_FEED_LENGTH`] entries, as Mastodon keeps its feeds in Redis,
 //! so the table grows with the number of users, not with the number of posts. An hourly
 //! pass trims every local account's feed in small batches (any node may run it: each trim is
@@ -18,8 +18,8 @@ const INTERVAL: Duration = Duration::from_secs(3600);
 /// Accounts trimmed per transaction (so the writer is never held for long).
 const BATCH: i64 = 100;
 
-/// Trims every local account's home feed to its newest `keep` entries; returns the number
-/// of entries removed.
+/// Trims every local account's home feed, and each of its list feeds, to its newest `keep`
+/// entries; returns the number of entries removed.
 pub async fn trim_home_feeds(db: &Db, keep: i64) -> Result<u64, sqlx::Error> {
     let mut after = 0;
     let mut removed = 0;
@@ -33,6 +33,7 @@ pub async fn trim_home_feeds(db: &Db, keep: i64) -> Result<u64, sqlx::Error> {
         let mut tx = db.begin().await?;
         for id in &ids {
             removed += timelines::trim_home_feed(tx.conn(), *id, keep).await?;
+            removed += timelines::list_feed::trim_lists_of(tx.conn(), *id, keep).await?;
         }
         tx.commit().await?;
     }

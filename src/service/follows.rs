@@ -167,13 +167,15 @@ async fn bump_pair(
 }
 
 /// Removes the follow `follower` → `followed` and any pending request between them in that
-/// direction, with counters, notifications and `follower`'s home feed. Returns whether a
-/// follow existed.
+/// direction, with counters, notifications, `follower`'s home feed, `follower`'s lists
+/// (`followed` leaves them) and endorsement of `followed`. Returns whether a follow existed.
 pub async fn sever(mut c: Conn<'_>, follower: i64, followed: i64) -> Result<bool, sqlx::Error> {
     let removed = follows::delete_edge(c.re(), Edge::Follow, follower, followed).await?;
     if let Some(id) = removed {
         bump_pair(c.re(), follower, followed, -1).await?;
         timelines::remove_author_from_home(c.re(), follower, followed).await?;
+        crate::service::lists::forget_member(c.re(), follower, followed).await?;
+        crate::db::endorsements::remove(c.re(), follower, followed).await?;
         notifications::delete_for_activity(c.re(), followed, kind::FOLLOW, id).await?;
     }
     if let Some(id) = follows::delete_edge(c.re(), Edge::Request, follower, followed).await? {

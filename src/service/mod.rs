@@ -4,13 +4,18 @@
 
 pub mod accounts;
 pub mod cards;
+pub mod conversations;
 pub mod domain_blocks;
+pub mod endorsements;
+pub mod featured_tags;
 pub mod federate;
 pub mod federation;
 pub mod feeds;
+pub mod filters;
 pub mod follows;
 pub mod hydrate;
 pub mod instance_actor;
+pub mod lists;
 pub mod live;
 pub mod locate;
 pub mod mail;
@@ -23,4 +28,5 @@ pub mod relationships;
 pub mod search;
 pub mod statuses;
 pub mod stream_filter;
+pub mod tags;
 pub mod text;

@@ -153,6 +153,7 @@ pub async fn relationships(
         .into_iter()
         .map(|m| (m.target_account_id, m))
         .collect();
+    let endorsed = crate::db::endorsements::among(c.re(), viewer, ids).await?;
     let notes: HashMap<i64, String> = follows::notes_of(c.re(), viewer, ids)
         .await?
         .into_iter()
@@ -178,7 +179,7 @@ pub async fn relationships(
                 requested: requested.contains_key(id),
                 requested_by: requested_by.contains(id),
                 domain_blocking: false,
-                endorsed: false,
+                endorsed: endorsed.contains(id),
                 note: notes.get(id).cloned().unwrap_or_default(),
             }
         })

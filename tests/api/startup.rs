@@ -191,22 +191,9 @@ async fn features_from_later_issues_answer_empty_lists() {
         let alice = app.user("alice").await;
         let reader = app.user_with_scopes("reader", "write:statuses").await;
         let with_user = [
-            ("/api/v1/filters", None),
-            ("/api/v2/filters", None),
-            ("/api/v1/lists", Some("GET /api/v1/lists 200")),
             ("/api/v1/announcements", None),
             ("/api/v1/suggestions", Some("GET /api/v1/suggestions 200")),
             ("/api/v2/suggestions", Some("GET /api/v2/suggestions 200")),
-            (
-                "/api/v1/followed_tags",
-                Some("GET /api/v1/followed_tags 200"),
-            ),
-            ("/api/v1/featured_tags", None),
-            (
-                "/api/v1/conversations",
-                Some("GET /api/v1/conversations 200"),
-            ),
-            ("/api/v1/endorsements", Some("GET /api/v1/endorsements 200")),
             (
                 "/api/v1/domain_blocks",
                 Some("GET /api/v1/domain_blocks 200"),

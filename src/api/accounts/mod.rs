@@ -52,7 +52,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/accounts/{id}/statuses", get(statuses::index))
         .route("/api/v1/accounts/{id}/followers", get(graph::followers))
         .route("/api/v1/accounts/{id}/following", get(graph::following))
-        .route("/api/v1/accounts/{id}/lists", get(profiles::lists))
         .route(
             "/api/v1/accounts/{id}/featured_tags",
             get(profiles::featured_tags),
@@ -94,7 +93,7 @@ fn parse_ids(raw: &[String]) -> Vec<i64> {
 }
 
 /// The account named in a path: 404 when unknown or suspended.
-async fn visible_account(c: Conn<'_>, raw_id: &str) -> AppResult<Account> {
+pub(crate) async fn visible_account(c: Conn<'_>, raw_id: &str) -> AppResult<Account> {
     let id = crate::api::pagination::path_id(raw_id)?;
     match accounts::get(c, id).await? {
         Some(a) if a.suspended_at.is_none() => Ok(a),

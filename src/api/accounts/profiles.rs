@@ -1,12 +1,11 @@
 //! Reading profiles: one account, several accounts, lookup by handle, search, familiar
-//! followers, and the (still empty) lists and featured tags of an account.
+//! followers, and the (still empty) lists and the featured tags of an account.
 
 use std::collections::HashMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
 use super::{approved_account, parse_ids, visible_account};
 use crate::api::auth::Auth;
@@ -227,28 +226,20 @@ pub async fn familiar_followers(
     ))
 }
 
-/// `GET /api/v1/accounts/:id/lists`: the viewer's lists containing the account. Lists do not
-/// exist yet, so there are none.
-pub async fn lists(
-    State(state): State<AppState>,
-    auth: Auth,
-    Path(id): Path<String>,
-) -> AppResult<Json<Vec<Value>>> {
-    auth.user(&["read:lists"])?;
-    let mut h = state.db.read().await?;
-    visible_account(h.conn(), &id).await?;
-    Ok(Json(Vec::new()))
-}
-
-/// `GET /api/v1/accounts/:id/featured_tags`: featured hashtags do not exist yet, so there
-/// are none.
+/// `GET /api/v1/accounts/:id/featured_tags`: the hashtags the account features, most used
+/// first.
 pub async fn featured_tags(
     State(state): State<AppState>,
     auth: Auth,
     Path(id): Path<String>,
-) -> AppResult<Json<Vec<Value>>> {
+) -> AppResult<Json<Vec<crate::api::entities::FeaturedTag>>> {
     auth.viewer(&["read:accounts"])?;
     let mut h = state.db.read().await?;
-    visible_account(h.conn(), &id).await?;
-    Ok(Json(Vec::new()))
+    let account = visible_account(h.conn(), &id).await?;
+    let rows = crate::db::featured_tags::of_account(h.conn(), account.id).await?;
+    Ok(Json(
+        rows.iter()
+            .map(|t| crate::api::featured_tags::render(&state.config, &account.username, t))
+            .collect(),
+    ))
 }

@@ -11,6 +11,7 @@ use crate::api::params::{Params, flex};
 use crate::db::follows::{self, Relation};
 use crate::db::timelines::{self, AccountStatusFilter};
 use crate::error::AppResult;
+use crate::service::filters::{Context, ViewerFilters};
 use crate::service::hydrate::{self, RenderedStatus, StatusOptions};
 use crate::state::AppState;
 use crate::time::now_ms;
@@ -73,12 +74,16 @@ pub async fn index(
     let ids =
         timelines::account_statuses(h.conn(), account.id, viewer, viewer_follows, &filter, &page)
             .await?;
+    let filters = match viewer {
+        Some(v) => ViewerFilters::load(h.conn(), v, Context::Account, now_ms()).await?,
+        None => ViewerFilters::none(),
+    };
     let items = hydrate::statuses(
         h.conn(),
         &state.render(),
         viewer,
         &ids,
-        StatusOptions::default(),
+        StatusOptions::filtered(&filters),
     )
     .await?;
     Ok(Paged::by_ids(items, &ids, &state.config.url, &uri))

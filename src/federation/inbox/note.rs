@@ -347,6 +347,7 @@ async fn store(
         statuses::insert_mention(tx.conn(), next_id(), id, account_id, true).await?;
     }
     compose::store_tags(tx.conn(), id, &p.hashtags, now).await?;
+    crate::service::conversations::record(tx.conn(), id).await?;
     if counts_for_author(&row.visibility) {
         accounts::bump(tx.conn(), author.id, Counter::Statuses, 1).await?;
         accounts::touch_last_status(tx.conn(), author.id, created_at).await?;

@@ -146,7 +146,7 @@ pub async fn status_for_viewers(
         let variant = match variants.iter().position(|v| *v == flags) {
             Some(i) => i,
             None => {
-                let Some(json) = rendered.write((k, flags.0), original.map(|o| (o, flags.1)))
+                let Some(json) = rendered.write((k, flags.0), original.map(|o| (o, flags.1)), None)
                 else {
                     continue;
                 };

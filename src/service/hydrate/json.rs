@@ -96,6 +96,9 @@ pub struct StatusParts<'a> {
     pub viewer: Option<ViewerFlags>,
     /// The status's poll and its reader (`"poll":null` without one).
     pub poll: Option<(&'a PollPart, PollReader<'a>)>,
+    /// The viewer's `filtered` results (a JSON array; `None`: `[]`). Viewer-specific: never
+    /// part of a cached rendering.
+    pub filtered: Option<&'a str>,
 }
 
 /// Writes a complete `Status` object.
@@ -132,7 +135,8 @@ pub fn write_status(out: &mut String, p: &StatusParts<'_>) {
         if let Some(pinned) = v.pinned {
             let _ = write!(out, ",\"pinned\":{}", b(pinned));
         }
-        out.push_str(",\"filtered\":[]");
+        out.push_str(",\"filtered\":");
+        out.push_str(p.filtered.unwrap_or("[]"));
     }
     out.push('}');
 }
@@ -177,6 +181,7 @@ mod tests {
             quotable: true,
             viewer: None,
             poll: None,
+            filtered: None,
         });
         let v: serde_json::Value = serde_json::from_str(anonymous.as_str()).unwrap();
         assert_eq!(v["account"]["id"], "2");
@@ -196,13 +201,14 @@ mod tests {
                 ..Default::default()
             }),
             poll: None,
+            filtered: Some(r#"[{"filter":{"id":"1"}}]"#),
         });
         let v: serde_json::Value = serde_json::from_str(boost.as_str()).unwrap();
         assert_eq!(v["reblog"]["id"], "1");
         assert_eq!(v["favourited"], true);
         assert_eq!(v["reblogged"], false);
         assert_eq!(v["pinned"], false);
-        assert_eq!(v["filtered"], serde_json::json!([]));
+        assert_eq!(v["filtered"][0]["filter"]["id"], "1");
         assert_eq!(v["quote_approval"]["automatic"], serde_json::json!([]));
     }
 }

@@ -23,6 +23,7 @@ use crate::db::hydration::{self, StatusKey, TagRow, ViewerState, ViewerStateQuer
 
 use crate::db::statuses::{self, Status as StatusRow};
 use crate::db::{Conn, accounts, polls};
+use crate::service::filters::{self, Verdict, ViewerFilters};
 use crate::time::{date, now_ms, rfc3339, rfc3339_midnight};
 pub use cache::RenderCache;
 use cache::{AccountVersion, Entry, StatusVersion};
@@ -277,19 +278,33 @@ pub async fn visible_status(
 
 /// Options for [`statuses`].
 #[derive(Debug, Clone, Copy)]
-pub struct StatusOptions {
+pub struct StatusOptions<'f> {
     /// Drop statuses the viewer may not see. Off only where the query already guarantees it.
     pub check_visibility: bool,
     /// Render boosts with `reblog: null` (used only for one's own boost of a status one may
     /// no longer see, answered when it is deleted).
     pub without_reblogs: bool,
+    /// The viewer's filters for the context of the response: `hide` matches are left out,
+    /// `warn`/`blur` matches listed in `filtered` (`service::filters`).
+    pub filters: Option<&'f ViewerFilters>,
 }
 
-impl Default for StatusOptions {
+impl Default for StatusOptions<'_> {
     fn default() -> Self {
         StatusOptions {
             check_visibility: true,
             without_reblogs: false,
+            filters: None,
+        }
+    }
+}
+
+impl<'f> StatusOptions<'f> {
+    /// The default options, filtered with `filters`.
+    pub fn filtered(filters: &'f ViewerFilters) -> StatusOptions<'f> {
+        StatusOptions {
+            filters: Some(filters),
+            ..StatusOptions::default()
         }
     }
 }
@@ -560,7 +575,7 @@ pub async fn statuses(
     r: &Render<'_>,
     viewer: Option<i64>,
     ids: &[i64],
-    opts: StatusOptions,
+    opts: StatusOptions<'_>,
 ) -> Result<Vec<RenderedStatus>, sqlx::Error> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -628,6 +643,39 @@ pub async fn statuses(
         wanted.push((k, original));
     }
 
+    // The viewer's filters: `hide` matches leave, the others keep their `filtered` results.
+    let mut verdicts: HashMap<i64, Verdict> = HashMap::new();
+    if let (Some(f), Some(_)) = (opts.filters, viewer)
+        && !f.is_empty()
+    {
+        let texts: HashMap<i64, String> = if f.needs_text() {
+            let proper: Vec<i64> = wanted.iter().map(|(k, o)| o.unwrap_or(*k).id).collect();
+            crate::db::filters::status_texts(c.re(), &proper)
+                .await?
+                .iter()
+                .map(|t| (t.id, filters::searchable_text(t)))
+                .collect()
+        } else {
+            HashMap::new()
+        };
+        wanted.retain(|(k, o)| {
+            // One's own statuses are never filtered.
+            if Some(k.account_id) == viewer {
+                return true;
+            }
+            let proper = o.unwrap_or(*k);
+            let verdict = f.judge(
+                k.id,
+                k.reblog_of_id,
+                texts.get(&proper.id).map(String::as_str),
+            );
+            let keep = verdict != Verdict::Hidden;
+            verdicts.insert(k.id, verdict);
+            keep
+        });
+    }
+    let filtered_of = |id: i64| verdicts.get(&id).and_then(Verdict::filtered);
+
     let keys: Vec<&StatusKey> = wanted
         .iter()
         .flat_map(|(k, o)| std::iter::once(*k).chain(*o))
@@ -638,7 +686,11 @@ pub async fn statuses(
     let flags = |k: &StatusKey| state.as_ref().map(|f| viewer_flags(f, viewer, k));
     let mut out = Vec::with_capacity(wanted.len());
     for (k, original) in wanted {
-        let written = rendered.write((k, flags(k)), original.map(|o| (o, flags(o))));
+        let written = rendered.write(
+            (k, flags(k)),
+            original.map(|o| (o, flags(o))),
+            filtered_of(k.id),
+        );
         if let Some(json) = written {
             out.push(RenderedStatus {
                 id: k.id,
@@ -666,11 +718,13 @@ fn viewer_flags(f: &ViewerState, viewer: Option<i64>, k: &StatusKey) -> ViewerFl
 
 impl Renderings {
     /// Writes the complete `Status` of `k` (with the reader's flags, `None` for anonymous
-    /// readers) and, for a boost, of its `original`; `None` when a rendering is missing.
+    /// readers, and `filtered` results) and, for a boost, of its `original` (which carries the
+    /// same `filtered`); `None` when a rendering is missing.
     fn write(
         &self,
         (k, mut flags): (&StatusKey, Option<ViewerFlags>),
         original: Option<(&StatusKey, Option<ViewerFlags>)>,
+        filtered: Option<&str>,
     ) -> Option<RawJson> {
         let quotable = |k: &StatusKey| matches!(k.visibility.as_str(), "public" | "unlisted");
         let core = self.cores.get(&k.id)?;
@@ -693,6 +747,7 @@ impl Renderings {
                     quotable: quotable(o),
                     viewer: oflags,
                     poll: poll_with_reader(ocore, self.viewer, &self.own_votes, self.now),
+                    filtered,
                 }))
             }
             None => None,
@@ -704,6 +759,7 @@ impl Renderings {
             quotable: quotable(k),
             viewer: flags,
             poll: poll_with_reader(core, self.viewer, &self.own_votes, self.now),
+            filtered,
         }))
     }
 }

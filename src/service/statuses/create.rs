@@ -183,6 +183,7 @@ pub async fn create(
     sync_mentions(tx.conn(), id, account.id, &rendered.mentions).await?;
     compose::store_tags(tx.conn(), id, &rendered.tags, now).await?;
     compose::attach_media(tx.conn(), account.id, id, &media, now).await?;
+    crate::service::conversations::record(tx.conn(), id).await?;
     if counts_for_author(&row.visibility) {
         accounts::bump(tx.conn(), account.id, Counter::Statuses, 1).await?;
         accounts::touch_last_status(tx.conn(), account.id, now).await?;

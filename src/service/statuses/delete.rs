@@ -47,6 +47,7 @@ pub async fn delete(state: &AppState, account: &Account, id: i64) -> AppResult<V
             StatusOptions {
                 check_visibility: false,
                 without_reblogs: true,
+                filters: None,
             },
         )
         .await?

@@ -7,6 +7,7 @@ use std::collections::{HashMap, HashSet};
 use crate::db::follows::{self, Relation};
 use crate::db::{Conn, statuses};
 use crate::error::{AppError, AppResult};
+use crate::service::filters::{Context, ViewerFilters};
 use crate::service::hydrate::{self, Render, RenderedStatus, StatusOptions};
 use crate::time::now_ms;
 
@@ -63,7 +64,11 @@ pub async fn context(
     let edges = statuses::descendant_edges(c.re(), id, limits.depth, MAX_TREE_ROWS).await?;
     let descendant_ids = depth_first(id, &edges, limits.descendants as usize);
 
-    let opts = StatusOptions::default();
+    let filters = match viewer {
+        Some(v) => ViewerFilters::load(c.re(), v, Context::Thread, crate::time::now_ms()).await?,
+        None => ViewerFilters::none(),
+    };
+    let opts = StatusOptions::filtered(&filters);
     let ancestors = hydrate::statuses(c.re(), r, viewer, &ancestor_ids, opts).await?;
     let descendants = hydrate::statuses(c.re(), r, viewer, &descendant_ids, opts).await?;
     let ancestors = without_hidden_authors(c.re(), viewer, ancestors).await?;
