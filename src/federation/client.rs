@@ -225,6 +225,26 @@ impl FedClient {
             .await
     }
 
+    /// GETs a media file of a remote status (unsigned, `https` only unless private addresses
+    /// are allowed, the same address rules), refused as [`FetchError::TooLarge`] as soon as
+    /// it exceeds `max_bytes`. Any status is returned.
+    pub async fn get_media(
+        &self,
+        url: &str,
+        max_bytes: usize,
+    ) -> Result<FetchedResponse, FetchError> {
+        let url = self.check_url(url)?;
+        self.exchange(
+            Method::GET,
+            url,
+            "*/*",
+            None,
+            None,
+            Purpose::Media(max_bytes),
+        )
+        .await
+    }
+
     /// Fetches an ActivityPub document, signed by `key` (a user's, or the instance actor's
     /// when no user is involved: servers in authorized-fetch mode refuse unsigned GETs).
     /// Requires a 2xx status and an ActivityStreams content type (`application/activity+json`,
@@ -364,7 +384,8 @@ impl FedClient {
             }
             let headers = response.headers().clone();
             let body = match purpose {
-                Purpose::Federation => read_limited(response).await?,
+                Purpose::Federation => read_limited(response, MAX_BODY_BYTES).await?,
+                Purpose::Media(max) => read_limited(response, max).await?,
                 Purpose::WebPage => read_truncated(response).await?,
             };
             return Ok(FetchedResponse {
@@ -385,6 +406,8 @@ enum Purpose {
     Federation,
     /// A web page read for a link preview.
     WebPage,
+    /// A media file, of at most this many bytes.
+    Media(usize),
 }
 
 /// Reads at most [`MAX_BODY_BYTES`] of a body and drops the rest unread.
@@ -401,17 +424,17 @@ async fn read_truncated(mut response: reqwest::Response) -> Result<Bytes, FetchE
     Ok(body.freeze())
 }
 
-/// Reads a body, giving up as soon as it exceeds [`MAX_BODY_BYTES`].
-async fn read_limited(mut response: reqwest::Response) -> Result<Bytes, FetchError> {
+/// Reads a body, giving up as soon as it exceeds `max` bytes.
+async fn read_limited(mut response: reqwest::Response, max: usize) -> Result<Bytes, FetchError> {
     if response
         .content_length()
-        .is_some_and(|len| len > MAX_BODY_BYTES as u64)
+        .is_some_and(|len| len > max as u64)
     {
         return Err(FetchError::TooLarge);
     }
     let mut body = BytesMut::new();
     while let Some(chunk) = response.chunk().await.map_err(network_error)? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
+        if body.len() + chunk.len() > max {
             return Err(FetchError::TooLarge);
         }
         body.extend_from_slice(&chunk);

@@ -217,6 +217,12 @@ pub async fn documents(
     let (mentions, _) = crate::db::hydration::mentions_and_tags(c.re(), &note_ids).await?;
     let tags = repo::tags_of(c.re(), &note_ids).await?;
     let replies = repo::self_replies(c.re(), &note_ids, SELF_REPLIES_IN_NOTE).await?;
+    let mut media_by: HashMap<i64, Vec<crate::db::media::MediaRow>> = HashMap::new();
+    for m in crate::db::media::of_statuses(c.re(), &note_ids).await? {
+        if let Some(status_id) = m.status_id {
+            media_by.entry(status_id).or_default().push(m);
+        }
+    }
 
     let mut account_ids: HashSet<i64> = rows.iter().map(|s| s.account_id).collect();
     account_ids.extend(originals.values().map(|s| s.account_id));
@@ -280,6 +286,7 @@ pub async fn documents(
                     mentions: mentions_by.remove(&s.id).unwrap_or_default(),
                     tags: tags_by.remove(&s.id).unwrap_or_default(),
                     self_replies: replies_by.remove(&s.id).unwrap_or_default(),
+                    media: media_by.remove(&s.id).unwrap_or_default(),
                     status: s,
                 })));
             }
