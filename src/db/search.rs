@@ -308,6 +308,8 @@ pub struct StatusSearch {
     pub replies: Option<bool>,
     /// Only sensitive (`true`) or only non-sensitive (`false`) statuses.
     pub sensitive: Option<bool>,
+    /// `has:media|image|video|audio` (and negated): each must (or must not) hold.
+    pub media: Vec<MediaFilter>,
     /// Only statuses created at or after this time (unix ms).
     pub since_ms: Option<i64>,
     /// Only statuses created before this time (unix ms).
@@ -318,6 +320,15 @@ pub struct StatusSearch {
     pub offset: i64,
     /// Now (unix ms), for expiring mutes.
     pub now: i64,
+}
+
+/// A `has:` filter on a status's media attachments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaFilter {
+    /// The attachment kinds that count (empty: any attachment).
+    pub kinds: &'static [&'static str],
+    /// Whether such an attachment must be present (`has:`) or absent (`-has:`).
+    pub present: bool,
 }
 
 /// Whether a term holds anything the tokenizers index (letters or digits).
@@ -431,6 +442,21 @@ pub fn search_statuses_query(sqlite: bool, s: &StatusSearch) -> Query {
     };
     if let Some(sensitive) = s.sensitive {
         q.push(" AND s.sensitive = ").push_arg(sensitive);
+    }
+    for f in &s.media {
+        // Index `media_attachments_status (status_id, position)`.
+        q.push(if f.present {
+            " AND EXISTS"
+        } else {
+            " AND NOT EXISTS"
+        })
+        .push(" (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id");
+        if !f.kinds.is_empty() {
+            // Fixed names from `MediaFilter::kinds`, never user input.
+            let list: Vec<String> = f.kinds.iter().map(|k| format!("'{k}'")).collect();
+            q.push(&format!(" AND ma.kind IN ({})", list.join(", ")));
+        }
+        q.push(")");
     }
     if let Some(since) = s.since_ms {
         q.push(" AND s.id >= ")

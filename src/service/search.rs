@@ -3,7 +3,7 @@
 //! [`StatusSearch`] for `db::search`, and the job that indexes statuses written before the
 //! index existed.
 
-use crate::db::search::{self as repo, SearchScope, StatusSearch};
+use crate::db::search::{self as repo, MediaFilter, SearchScope, StatusSearch};
 use crate::db::{Conn, accounts};
 use crate::jobs::Job;
 use crate::state::AppState;
@@ -51,7 +51,9 @@ pub struct Parsed {
     pub until_ms: Option<i64>,
     /// `in:`.
     pub scope: SearchScope,
-    /// A `has:` asks for something no status here carries (nothing can match).
+    /// `has:media|image|video|audio`, negatable.
+    pub media: Vec<MediaFilter>,
+    /// A `has:` asks for something not searchable here (polls, links): nothing can match.
     pub impossible: bool,
 }
 
@@ -148,8 +150,22 @@ pub fn parse(q: &str) -> Parsed {
                     _ => false,
                 },
                 "has" => match v.to_ascii_lowercase().as_str() {
-                    // No status carries media, polls or link cards yet.
-                    "media" | "image" | "video" | "audio" | "poll" | "link" | "embed" => {
+                    kind @ ("media" | "image" | "video" | "audio") => {
+                        let kinds: &'static [&'static str] = match kind {
+                            "image" => &["image"],
+                            // Mastodon counts gifv as video.
+                            "video" => &["video", "gifv"],
+                            "audio" => &["audio"],
+                            _ => &[],
+                        };
+                        p.media.push(MediaFilter {
+                            kinds,
+                            present: !negated,
+                        });
+                        true
+                    }
+                    // No status carries polls, and link cards are not searched yet.
+                    "poll" | "link" | "embed" => {
                         if !negated {
                             p.impossible = true;
                         }
@@ -263,6 +279,7 @@ pub async fn statuses(
         language: p.language,
         replies: p.replies,
         sensitive: p.sensitive,
+        media: p.media,
         since_ms: p.since_ms,
         until_ms: p.until_ms,
         limit,
