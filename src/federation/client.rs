@@ -184,7 +184,9 @@ impl FedClient {
     fn check(&self, url: &Url, purpose: Purpose) -> Result<(), FetchError> {
         match url.scheme() {
             "https" => {}
-            "http" if self.allow_private || purpose == Purpose::WebPage => {}
+            "http"
+                if self.allow_private
+                    || matches!(purpose, Purpose::WebPage | Purpose::Media(_)) => {}
             other => return Err(FetchError::SchemeNotAllowed(other.to_owned())),
         }
         if !url.username().is_empty() || url.password().is_some() {
@@ -225,24 +227,19 @@ impl FedClient {
             .await
     }
 
-    /// GETs a media file of a remote status (unsigned, `https` only unless private addresses
-    /// are allowed, the same address rules), refused as [`FetchError::TooLarge`] as soon as
+    /// GETs a media file (a remote status's attachment, a link preview's image), unsigned:
+    /// `http` is allowed as well as `https` (the address rules are the same), and the body is
+    /// refused as [`FetchError::TooLarge`] as soon as
     /// it exceeds `max_bytes`. Any status is returned.
     pub async fn get_media(
         &self,
         url: &str,
         max_bytes: usize,
     ) -> Result<FetchedResponse, FetchError> {
-        let url = self.check_url(url)?;
-        self.exchange(
-            Method::GET,
-            url,
-            "*/*",
-            None,
-            None,
-            Purpose::Media(max_bytes),
-        )
-        .await
+        let purpose = Purpose::Media(max_bytes);
+        let url = self.check_url_for(url, purpose)?;
+        self.exchange(Method::GET, url, "*/*", None, None, purpose)
+            .await
     }
 
     /// Fetches an ActivityPub document, signed by `key` (a user's, or the instance actor's

@@ -27,6 +27,8 @@ const OTHER: usize = 2;
 const PLAIN: usize = 3;
 const BIG: usize = 4;
 const SHARED: usize = 5;
+const PICTURED: usize = 6;
+const PICTURE: usize = 7;
 
 impl Site {
     async fn start() -> Site {
@@ -71,6 +73,24 @@ impl Site {
                 get(|State(h): State<Arc<[AtomicUsize; 8]>>| async move {
                     h[SHARED].fetch_add(1, Ordering::SeqCst);
                     html("<title>Everyone links this</title>".to_string())
+                }),
+            )
+            .route(
+                "/pictured",
+                get(|State(h): State<Arc<[AtomicUsize; 8]>>| async move {
+                    h[PICTURED].fetch_add(1, Ordering::SeqCst);
+                    html(
+                        r#"<html><head><meta property="og:title" content="With a picture">
+                        <meta property="og:image" content="/picture.png"></head></html>"#
+                            .to_string(),
+                    )
+                }),
+            )
+            .route(
+                "/picture.png",
+                get(|State(h): State<Arc<[AtomicUsize; 8]>>| async move {
+                    h[PICTURE].fetch_add(1, Ordering::SeqCst);
+                    ([(header::CONTENT_TYPE, "image/png")], crate::media::png(1000, 500))
                 }),
             )
             .route(
@@ -289,5 +309,52 @@ async fn previews_are_never_fetched_from_private_addresses() {
             }
         },
     )
+    .await;
+}
+
+#[tokio::test]
+async fn a_pages_image_is_stored_resized_with_its_blurhash() {
+    each_backend(|app| async move {
+        let site = Site::start().await;
+        let alice = app.user("alice").await;
+        let id = post_status(
+            &app,
+            &alice,
+            json!({ "status": format!("see {}/pictured", site.base) }),
+        )
+        .await;
+        app.run_jobs().await;
+        let card = card_of(&app, &alice, &id).await;
+        assert_eq!(card["title"], "With a picture", "{card}");
+        let image = card["image"].as_str().expect("an image");
+        assert!(
+            image.starts_with(&format!("{}/system/cache/", app.url)),
+            "{image}"
+        );
+        assert!(
+            card["blurhash"].as_str().is_some_and(|b| !b.is_empty()),
+            "{card}"
+        );
+        // Scaled down to fit 640×640, the aspect ratio kept.
+        assert_eq!(
+            (card["width"].as_i64(), card["height"].as_i64()),
+            (Some(640), Some(320))
+        );
+        let r = crate::media::fetch(&app, image).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-type"], "image/jpeg");
+        assert_eq!((site.hits(PICTURED), site.hits(PICTURE)), (1, 1));
+        // A page whose image is not a picture gets its card without one.
+        let id = post_status(
+            &app,
+            &alice,
+            json!({ "status": format!("and {}/story", site.base) }),
+        )
+        .await;
+        app.run_jobs().await;
+        let card = card_of(&app, &alice, &id).await;
+        assert_eq!(card["image"], Value::Null, "{card}");
+        assert_eq!(card["blurhash"], Value::Null);
+    })
     .await;
 }
