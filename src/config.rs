@@ -101,6 +101,10 @@ pub struct Config {
     /// this many milliseconds, so that a link arriving in many posts across the fediverse
     /// at once is not fetched by every server in the same instant. 0: fetch at once.
     pub link_preview_jitter_ms: u64,
+    /// Remote media: cached copies older than this many days are evicted by the hourly
+    /// cleanup (the attachment is then shown by its origin URL, as Mastodon shows media it
+    /// has not cached). 0 keeps them (Mastodon's default).
+    pub media_cache_retention_days: u64,
     /// Where media files are kept: `local` (a directory, `media_dir`) or `s3` (an
     /// S3-compatible bucket, the `s3_*` keys).
     pub media_storage: String,
@@ -171,6 +175,7 @@ impl Default for Config {
             delivery_retry_unit_ms: 1000,
             render_cache_mb: 32,
             link_preview_jitter_ms: 30_000,
+            media_cache_retention_days: 0,
             media_storage: "local".into(),
             media_dir: String::new(),
             media_base_url: String::new(),

@@ -78,6 +78,11 @@ pub enum Job {
         /// The `media_attachments` row.
         media_id: i64,
     },
+    /// Download and process a remote status's attachment (`service::media::remote::fetch`).
+    FetchRemoteMedia {
+        /// The `media_attachments` row.
+        media_id: i64,
+    },
     /// Delete stored files no row refers to any more.
     DeleteMediaFiles {
         /// Their keys in the media store.
@@ -109,6 +114,7 @@ impl Job {
             Job::IndexStatuses { .. } => "index_statuses",
             Job::FetchCard { .. } => "fetch_card",
             Job::ProcessMedia { .. } => "process_media",
+            Job::FetchRemoteMedia { .. } => "fetch_remote_media",
             Job::DeleteMediaFiles { .. } => "delete_media_files",
             Job::PollEnded { .. } => "poll_ended",
             Job::PublishScheduledStatus { .. } => "publish_scheduled_status",
@@ -184,6 +190,9 @@ async fn run(state: &AppState, job: &Job) -> anyhow::Result<Option<Job>> {
         }
         Job::ProcessMedia { media_id } => {
             crate::service::media::process::run(state, *media_id).await?;
+        }
+        Job::FetchRemoteMedia { media_id } => {
+            crate::service::media::remote::fetch(state, *media_id).await?;
         }
         Job::DeleteMediaFiles { keys } => {
             crate::service::media::delete_files(state, keys).await?;

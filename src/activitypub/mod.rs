@@ -80,6 +80,7 @@ pub fn site(state: &AppState) -> Site<'_> {
     Site {
         url: &state.config.url,
         domain: &state.domain,
+        media_url: &state.config.media_base_url,
     }
 }
 

@@ -197,6 +197,7 @@ mod tests {
     const SITE: Site<'static> = Site {
         url: "https://w.example",
         domain: "w.example",
+        media_url: "",
     };
 
     #[test]

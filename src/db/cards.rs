@@ -25,6 +25,9 @@ pub struct CardData {
     pub height: i64,
     /// The image the page announces (absolute URL).
     pub image_remote_url: Option<String>,
+    /// Our copy of that image in the media store, and its blurhash.
+    pub image_key: Option<String>,
+    pub blurhash: Option<String>,
     pub embed_url: String,
     pub language: Option<String>,
     /// Unix ms.
@@ -47,6 +50,8 @@ pub struct CardRow {
     pub html: String,
     pub width: i64,
     pub height: i64,
+    pub image_key: Option<String>,
+    pub blurhash: Option<String>,
     pub embed_url: String,
     pub language: Option<String>,
     pub published_at: Option<i64>,
@@ -174,7 +179,8 @@ pub async fn store_fetched(
                 "UPDATE preview_cards SET state = 'fetched', card_type = $2, title = $3, description = $4, \
                  author_name = $5, author_url = $6, provider_name = $7, provider_url = $8, html = $9, \
                  width = $10, height = $11, image_remote_url = $12, embed_url = $13, language = $14, \
-                 published_at = $15, fetched_at = $16, updated_at = $16 WHERE id = $1"
+                 published_at = $15, fetched_at = $16, updated_at = $16, image_key = $17, blurhash = $18 \
+                 WHERE id = $1"
             )
             .bind(id)
             .bind(&d.card_type)
@@ -192,6 +198,8 @@ pub async fn store_fetched(
             .bind(&d.language)
             .bind(d.published_at)
             .bind(now)
+            .bind(&d.image_key)
+            .bind(&d.blurhash)
             .execute(c)
             .await
             .map(|_| ())
@@ -221,6 +229,17 @@ pub async fn store_fetched(
     .map(|r| r.rows_affected()))
 }
 
+/// The stored image of card `id`, if any (replaced by a refresh).
+pub async fn image_key(c: Conn<'_>, id: i64) -> Result<Option<String>, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query_scalar::<_, Option<String>>(
+        "SELECT image_key FROM preview_cards WHERE id = $1"
+    )
+    .bind(id)
+    .fetch_optional(c)
+    .await
+    .map(Option::flatten))
+}
+
 /// The fetched cards of `status_ids`, by status.
 pub async fn for_statuses(
     c: Conn<'_>,
@@ -232,7 +251,8 @@ pub async fn for_statuses(
     let ids = padded(status_ids);
     let mut q = super::timelines::Query::new(
         "SELECT pcs.status_id, pc.url, pc.card_type, pc.title, pc.description, pc.author_name, \
-         pc.author_url, pc.provider_name, pc.provider_url, pc.html, pc.width, pc.height, pc.embed_url, \
+         pc.author_url, pc.provider_name, pc.provider_url, pc.html, pc.width, pc.height, pc.image_key, \
+         pc.blurhash, pc.embed_url, \
          pc.language, pc.published_at FROM preview_card_statuses pcs \
          JOIN preview_cards pc ON pc.id = pcs.card_id WHERE pc.state = 'fetched' AND pcs.status_id IN (",
     );

@@ -178,6 +178,40 @@ pub async fn set_processed(
     })
 }
 
+/// Cached remote media made before `cutoff`, oldest first (the cache eviction; index
+/// `media_attachments_remote_cache`).
+pub async fn cached_before(
+    c: Conn<'_>,
+    cutoff: i64,
+    limit: i64,
+) -> Result<Vec<MediaRow>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM media_attachments WHERE cached_at IS NOT NULL AND cached_at < $1 \
+         ORDER BY cached_at LIMIT $2"
+    );
+    with_conn!(c, |c| sqlx::query_as::<_, MediaRow>(sqlx::AssertSqlSafe(
+        sql.as_str()
+    ))
+    .bind(cutoff)
+    .bind(limit)
+    .fetch_all(c)
+    .await)
+}
+
+/// Marks a cached remote row as no longer cached (queued for a new download); returns whether
+/// it was cached.
+pub async fn set_uncached(c: Conn<'_>, id: i64, now: i64) -> Result<bool, sqlx::Error> {
+    with_conn!(c, |c| sqlx::query(
+        "UPDATE media_attachments SET processing = 'queued', cached_at = NULL, file_size = 0, \
+         updated_at = $2 WHERE id = $1 AND cached_at IS NOT NULL AND remote_url IS NOT NULL"
+    )
+    .bind(id)
+    .bind(now)
+    .execute(c)
+    .await
+    .map(|r| r.rows_affected() > 0))
+}
+
 /// Marks a queued row as failed (its upload is gone).
 pub async fn set_failed(c: Conn<'_>, id: i64, now: i64) -> Result<(), sqlx::Error> {
     with_conn!(c, |c| sqlx::query(

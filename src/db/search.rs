@@ -309,6 +309,14 @@ pub struct StatusSearch {
     pub replies: Option<bool>,
     /// Only sensitive (`true`) or only non-sensitive (`false`) statuses.
     pub sensitive: Option<bool>,
+    /// `has:media|image|video|audio` (and negated): each must (or must not) hold.
+    pub media: Vec<MediaFilter>,
+    /// `has:poll` (true) or `-has:poll` (false).
+    pub poll: Option<bool>,
+    /// `has:link`: a link preview (true), or none (false).
+    pub link: Option<bool>,
+    /// `has:embed`: a link preview with an embedded player (true), or none (false).
+    pub embed: Option<bool>,
     /// Only statuses created at or after this time (unix ms).
     pub since_ms: Option<i64>,
     /// Only statuses created before this time (unix ms).
@@ -319,6 +327,15 @@ pub struct StatusSearch {
     pub offset: i64,
     /// Now (unix ms), for expiring mutes.
     pub now: i64,
+}
+
+/// A `has:` filter on a status's media attachments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MediaFilter {
+    /// The attachment kinds that count (empty: any attachment).
+    pub kinds: &'static [&'static str],
+    /// Whether such an attachment must be present (`has:`) or absent (`-has:`).
+    pub present: bool,
 }
 
 /// Whether a term holds anything the tokenizers index (letters or digits).
@@ -432,6 +449,44 @@ pub fn search_statuses_query(sqlite: bool, s: &StatusSearch) -> Query {
     };
     if let Some(sensitive) = s.sensitive {
         q.push(" AND s.sensitive = ").push_arg(sensitive);
+    }
+    for f in &s.media {
+        // Index `media_attachments_status (status_id, position)`.
+        q.push(if f.present {
+            " AND EXISTS"
+        } else {
+            " AND NOT EXISTS"
+        })
+        .push(" (SELECT 1 FROM media_attachments ma WHERE ma.status_id = s.id");
+        if !f.kinds.is_empty() {
+            // Fixed names from `MediaFilter::kinds`, never user input.
+            let list: Vec<String> = f.kinds.iter().map(|k| format!("'{k}'")).collect();
+            q.push(&format!(" AND ma.kind IN ({})", list.join(", ")));
+        }
+        q.push(")");
+    }
+    let exists = |present: bool| {
+        if present {
+            " AND EXISTS"
+        } else {
+            " AND NOT EXISTS"
+        }
+    };
+    if let Some(present) = s.poll {
+        q.push(exists(present))
+            .push(" (SELECT 1 FROM polls po WHERE po.status_id = s.id)");
+    }
+    if let Some(present) = s.link {
+        q.push(exists(present)).push(
+            " (SELECT 1 FROM preview_card_statuses pcs JOIN preview_cards pc ON pc.id = pcs.card_id \
+             WHERE pcs.status_id = s.id AND pc.state = 'fetched')",
+        );
+    }
+    if let Some(present) = s.embed {
+        q.push(exists(present)).push(
+            " (SELECT 1 FROM preview_card_statuses pcs JOIN preview_cards pc ON pc.id = pcs.card_id \
+             WHERE pcs.status_id = s.id AND pc.state = 'fetched' AND pc.card_type IN ('video', 'rich'))",
+        );
     }
     if let Some(since) = s.since_ms {
         q.push(" AND s.id >= ")

@@ -184,7 +184,9 @@ impl FedClient {
     fn check(&self, url: &Url, purpose: Purpose) -> Result<(), FetchError> {
         match url.scheme() {
             "https" => {}
-            "http" if self.allow_private || purpose == Purpose::WebPage => {}
+            "http"
+                if self.allow_private
+                    || matches!(purpose, Purpose::WebPage | Purpose::Media(_)) => {}
             other => return Err(FetchError::SchemeNotAllowed(other.to_owned())),
         }
         if !url.username().is_empty() || url.password().is_some() {
@@ -222,6 +224,21 @@ impl FedClient {
     pub async fn get_page(&self, url: &str, accept: &str) -> Result<FetchedResponse, FetchError> {
         let url = self.check_url_for(url, Purpose::WebPage)?;
         self.exchange(Method::GET, url, accept, None, None, Purpose::WebPage)
+            .await
+    }
+
+    /// GETs a media file (a remote status's attachment, a link preview's image), unsigned:
+    /// `http` is allowed as well as `https` (the address rules are the same), and the body is
+    /// refused as [`FetchError::TooLarge`] as soon as
+    /// it exceeds `max_bytes`. Any status is returned.
+    pub async fn get_media(
+        &self,
+        url: &str,
+        max_bytes: usize,
+    ) -> Result<FetchedResponse, FetchError> {
+        let purpose = Purpose::Media(max_bytes);
+        let url = self.check_url_for(url, purpose)?;
+        self.exchange(Method::GET, url, "*/*", None, None, purpose)
             .await
     }
 
@@ -364,7 +381,8 @@ impl FedClient {
             }
             let headers = response.headers().clone();
             let body = match purpose {
-                Purpose::Federation => read_limited(response).await?,
+                Purpose::Federation => read_limited(response, MAX_BODY_BYTES).await?,
+                Purpose::Media(max) => read_limited(response, max).await?,
                 Purpose::WebPage => read_truncated(response).await?,
             };
             return Ok(FetchedResponse {
@@ -385,6 +403,8 @@ enum Purpose {
     Federation,
     /// A web page read for a link preview.
     WebPage,
+    /// A media file, of at most this many bytes.
+    Media(usize),
 }
 
 /// Reads at most [`MAX_BODY_BYTES`] of a body and drops the rest unread.
@@ -401,17 +421,17 @@ async fn read_truncated(mut response: reqwest::Response) -> Result<Bytes, FetchE
     Ok(body.freeze())
 }
 
-/// Reads a body, giving up as soon as it exceeds [`MAX_BODY_BYTES`].
-async fn read_limited(mut response: reqwest::Response) -> Result<Bytes, FetchError> {
+/// Reads a body, giving up as soon as it exceeds `max` bytes.
+async fn read_limited(mut response: reqwest::Response, max: usize) -> Result<Bytes, FetchError> {
     if response
         .content_length()
-        .is_some_and(|len| len > MAX_BODY_BYTES as u64)
+        .is_some_and(|len| len > max as u64)
     {
         return Err(FetchError::TooLarge);
     }
     let mut body = BytesMut::new();
     while let Some(chunk) = response.chunk().await.map_err(network_error)? {
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
+        if body.len() + chunk.len() > max {
             return Err(FetchError::TooLarge);
         }
         body.extend_from_slice(&chunk);

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use crate::db::accounts::Account;
+use crate::db::media::MediaRow;
 use crate::db::statuses::Status;
 use crate::time::now_ms;
 
@@ -34,6 +35,8 @@ pub struct Site<'a> {
     pub url: &'a str,
     /// The domain used in handles (`host[:port]`).
     pub domain: &'a str,
+    /// Where stored media are served (`media_base_url`; empty: `{url}/system`).
+    pub media_url: &'a str,
 }
 
 impl Site<'_> {
@@ -60,6 +63,15 @@ impl Site<'_> {
     /// The instance actor's HTML page, as Mastodon advertises it.
     pub fn instance_actor_page(&self) -> String {
         format!("{}/about/more?instance_actor=true", self.url)
+    }
+
+    /// The public URL of a stored media file.
+    pub fn media_file_url(&self, key: &str) -> String {
+        if self.media_url.is_empty() {
+            format!("{}/system/{key}", self.url)
+        } else {
+            format!("{}/{key}", self.media_url)
+        }
     }
 
     /// `{url}/tags/{name}`.
@@ -480,6 +492,44 @@ pub struct NoteParts {
     pub self_replies: Vec<String>,
     /// Its poll: the Note is then a `Question`.
     pub poll: Option<crate::db::polls::Poll>,
+    /// Its media attachments, in order.
+    pub media: Vec<MediaRow>,
+}
+
+/// A media attachment as Mastodon renders it in a Note: a `Document` with its type, URL,
+/// alt text, blurhash, focal point and size. `None` for media without a stored file.
+fn media_document(site: Site<'_>, m: &MediaRow, ctx: &mut Context) -> Option<Value> {
+    let key = m.file_key.as_deref().filter(|_| m.processing == "done")?;
+    let mut d = Map::new();
+    d.insert("type".into(), "Document".into());
+    d.insert(
+        "mediaType".into(),
+        m.content_type.clone().unwrap_or_default().into(),
+    );
+    d.insert("url".into(), site.media_file_url(key).into());
+    d.insert(
+        "name".into(),
+        if m.description.is_empty() {
+            Value::Null
+        } else {
+            m.description.as_str().into()
+        },
+    );
+    if let Some(b) = &m.blurhash {
+        ctx.add(&[Term::Blurhash]);
+        d.insert("blurhash".into(), b.as_str().into());
+    }
+    if matches!(m.kind.as_str(), "image" | "video" | "gifv") {
+        ctx.add(&[Term::FocalPoint]);
+        d.insert("focalPoint".into(), json!([m.focus_x, m.focus_y]));
+    }
+    let meta: Value = serde_json::from_str(&m.meta).unwrap_or(Value::Null);
+    let original = &meta["original"];
+    if let (Some(w), Some(h)) = (original["width"].as_u64(), original["height"].as_u64()) {
+        d.insert("width".into(), w.into());
+        d.insert("height".into(), h.into());
+    }
+    Some(Value::Object(d))
 }
 
 /// The followers collection of an account.
@@ -588,7 +638,12 @@ pub fn note(site: Site<'_>, p: &NoteParts) -> (Value, Context) {
     if let Some(edited) = s.edited_at {
         put("updated", iso8601(edited).into());
     }
-    put("attachment", json!([]));
+    let attachment: Vec<Value> = p
+        .media
+        .iter()
+        .filter_map(|m| media_document(site, m, &mut ctx))
+        .collect();
+    put("attachment", Value::Array(attachment));
     let mut tags: Vec<Value> = p
         .mentions
         .iter()
@@ -1112,6 +1167,7 @@ mod tests {
     const SITE: Site<'static> = Site {
         url: "https://w.example",
         domain: "w.example",
+        media_url: "",
     };
 
     fn account() -> Account {
@@ -1256,8 +1312,39 @@ mod tests {
             }],
             self_replies: vec!["https://w.example/users/alice/statuses/50".into()],
             poll: None,
+            media: vec![MediaRow {
+                id: 7,
+                account_id: 1,
+                status_id: Some(42),
+                position: 0,
+                kind: "image".into(),
+                processing: "done".into(),
+                upload_key: None,
+                file_key: Some("media/ab/original.png".into()),
+                preview_key: Some("media/ab/small.png".into()),
+                content_type: Some("image/png".into()),
+                file_size: 10,
+                description: "a cat".into(),
+                focus_x: 0.5,
+                focus_y: -0.25,
+                meta: r#"{"original":{"width":640,"height":480}}"#.into(),
+                blurhash: Some("LEHV6nWB2yk8pyo0adR*.7kCMdnj".into()),
+                remote_url: None,
+                cached_at: None,
+                created_at: 0,
+                updated_at: 0,
+            }],
         };
         let (v, ctx) = note(SITE, &p);
+        assert_eq!(
+            v["attachment"],
+            json!([{
+                "type": "Document", "mediaType": "image/png",
+                "url": "https://w.example/system/media/ab/original.png", "name": "a cat",
+                "blurhash": "LEHV6nWB2yk8pyo0adR*.7kCMdnj", "focalPoint": [0.5, -0.25],
+                "width": 640, "height": 480,
+            }])
+        );
         assert_eq!(v["summary"], "cw");
         assert_eq!(v["inReplyToAtomUri"], "https://b.example/notes/1");
         assert_eq!(v["published"], "2019-12-05T11:34:47Z");
@@ -1282,6 +1369,8 @@ mod tests {
         assert_eq!(c[1]["Hashtag"], "as:Hashtag");
         assert_eq!(c[1]["atomUri"], "ostatus:atomUri");
         assert_eq!(c[1]["sensitive"], "as:sensitive");
+        assert_eq!(c[1]["blurhash"], "toot:blurhash");
+        assert_eq!(c[1]["focalPoint"]["@container"], "@list");
     }
 
     #[test]
@@ -1309,6 +1398,7 @@ mod tests {
             tags: Vec::new(),
             self_replies: Vec::new(),
             poll: Some(p),
+            media: Vec::new(),
         };
         let far = 4_102_444_800_000; // 2100
         let (open, ctx) = note(SITE, &parts(poll(false, false, far)));

@@ -202,6 +202,17 @@ pub fn process(
     })
 }
 
+/// A link preview's image: scaled down (never up) to fit `max`×`max`, as a JPEG, with its
+/// blurhash.
+pub fn card_image(img: &DynamicImage, max: u32) -> Result<(Encoded, String), MediaError> {
+    let fitted = if img.width() > max || img.height() > max {
+        img.resize(max, max, FilterType::Triangle)
+    } else {
+        img.clone()
+    };
+    Ok((encode(&fitted, "jpg", 85)?, blurhash(&fitted)))
+}
+
 /// The preview (as `ext`) and blurhash of a decoded picture (a video's first frame).
 pub fn preview(img: &DynamicImage, ext: &'static str) -> Result<(Encoded, String), MediaError> {
     Ok((

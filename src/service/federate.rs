@@ -28,6 +28,7 @@ pub fn site<'a>(config: &'a Config, domain: &'a str) -> Site<'a> {
     Site {
         url: &config.url,
         domain,
+        media_url: &config.media_base_url,
     }
 }
 

@@ -223,6 +223,12 @@ pub async fn documents(
             .into_iter()
             .map(|p| (p.status_id, p))
             .collect();
+    let mut media_by: HashMap<i64, Vec<crate::db::media::MediaRow>> = HashMap::new();
+    for m in crate::db::media::of_statuses(c.re(), &note_ids).await? {
+        if let Some(status_id) = m.status_id {
+            media_by.entry(status_id).or_default().push(m);
+        }
+    }
 
     let mut account_ids: HashSet<i64> = rows.iter().map(|s| s.account_id).collect();
     account_ids.extend(originals.values().map(|s| s.account_id));
@@ -287,6 +293,7 @@ pub async fn documents(
                     tags: tags_by.remove(&s.id).unwrap_or_default(),
                     self_replies: replies_by.remove(&s.id).unwrap_or_default(),
                     poll: polls_by.remove(&s.id),
+                    media: media_by.remove(&s.id).unwrap_or_default(),
                     status: s,
                 })));
             }

@@ -3,7 +3,7 @@
 //! [`StatusSearch`] for `db::search`, and the job that indexes statuses written before the
 //! index existed.
 
-use crate::db::search::{self as repo, SearchScope, StatusSearch};
+use crate::db::search::{self as repo, MediaFilter, SearchScope, StatusSearch};
 use crate::db::{Conn, accounts};
 use crate::jobs::Job;
 use crate::state::AppState;
@@ -51,8 +51,14 @@ pub struct Parsed {
     pub until_ms: Option<i64>,
     /// `in:`.
     pub scope: SearchScope,
-    /// A `has:` asks for something no status here carries (nothing can match).
-    pub impossible: bool,
+    /// `has:media|image|video|audio`, negatable.
+    pub media: Vec<MediaFilter>,
+    /// `has:poll` / `-has:poll`.
+    pub poll: Option<bool>,
+    /// `has:link` / `-has:link`: a link preview.
+    pub link: Option<bool>,
+    /// `has:embed` / `-has:embed`: a link preview with an embedded player.
+    pub embed: Option<bool>,
 }
 
 /// Splits a query into tokens: `(negated, text, quoted)`.
@@ -148,11 +154,30 @@ pub fn parse(q: &str) -> Parsed {
                     _ => false,
                 },
                 "has" => match v.to_ascii_lowercase().as_str() {
-                    // No status carries media, polls or link cards yet.
-                    "media" | "image" | "video" | "audio" | "poll" | "link" | "embed" => {
-                        if !negated {
-                            p.impossible = true;
-                        }
+                    kind @ ("media" | "image" | "video" | "audio") => {
+                        let kinds: &'static [&'static str] = match kind {
+                            "image" => &["image"],
+                            // Mastodon counts gifv as video.
+                            "video" => &["video", "gifv"],
+                            "audio" => &["audio"],
+                            _ => &[],
+                        };
+                        p.media.push(MediaFilter {
+                            kinds,
+                            present: !negated,
+                        });
+                        true
+                    }
+                    "poll" => {
+                        p.poll = Some(!negated);
+                        true
+                    }
+                    "link" => {
+                        p.link = Some(!negated);
+                        true
+                    }
+                    "embed" => {
+                        p.embed = Some(!negated);
                         true
                     }
                     _ => false,
@@ -236,7 +261,7 @@ pub async fn statuses(
     offset: i64,
 ) -> Result<Vec<i64>, sqlx::Error> {
     let p = parse(q);
-    if p.impossible || (p.terms.is_empty() && p.author.is_none()) {
+    if p.terms.is_empty() && p.author.is_none() {
         // A query of operators alone, without an author, would list every status in scope.
         return Ok(Vec::new());
     }
@@ -263,6 +288,10 @@ pub async fn statuses(
         language: p.language,
         replies: p.replies,
         sensitive: p.sensitive,
+        media: p.media,
+        poll: p.poll,
+        link: p.link,
+        embed: p.embed,
         since_ms: p.since_ms,
         until_ms: p.until_ms,
         limit,
@@ -315,7 +344,6 @@ mod tests {
         assert_eq!(p.since_ms, Some(1_709_164_800_000));
         assert_eq!(p.until_ms, Some(1_709_164_800_000 + DAY_MS));
         assert_eq!(p.scope, SearchScope::Library);
-        assert!(!p.impossible);
     }
 
     #[test]
@@ -325,7 +353,7 @@ mod tests {
         assert_eq!(p.until_ms, Some(1_704_844_800_000));
         assert_eq!(p.terms, vec!["before:nonsense"]);
         assert_eq!(p.excluded_authors, vec![Author::Me]);
-        assert!(p.impossible);
+        assert_eq!(p.poll, Some(true));
         assert_eq!(parse("from:me").author, Some(Author::Me));
         assert!(parse("   ").terms.is_empty());
     }

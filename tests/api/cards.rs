@@ -27,6 +27,8 @@ const OTHER: usize = 2;
 const PLAIN: usize = 3;
 const BIG: usize = 4;
 const SHARED: usize = 5;
+const PICTURED: usize = 6;
+const PICTURE: usize = 7;
 
 impl Site {
     async fn start() -> Site {
@@ -71,6 +73,24 @@ impl Site {
                 get(|State(h): State<Arc<[AtomicUsize; 8]>>| async move {
                     h[SHARED].fetch_add(1, Ordering::SeqCst);
                     html("<title>Everyone links this</title>".to_string())
+                }),
+            )
+            .route(
+                "/pictured",
+                get(|State(h): State<Arc<[AtomicUsize; 8]>>| async move {
+                    h[PICTURED].fetch_add(1, Ordering::SeqCst);
+                    html(
+                        r#"<html><head><meta property="og:title" content="With a picture">
+                        <meta property="og:image" content="/picture.png"></head></html>"#
+                            .to_string(),
+                    )
+                }),
+            )
+            .route(
+                "/picture.png",
+                get(|State(h): State<Arc<[AtomicUsize; 8]>>| async move {
+                    h[PICTURE].fetch_add(1, Ordering::SeqCst);
+                    ([(header::CONTENT_TYPE, "image/png")], crate::media::png(1000, 500))
                 }),
             )
             .route(
@@ -156,6 +176,21 @@ async fn the_first_link_of_a_status_becomes_its_card() {
             assert!(card.get(key).is_some(), "{key} missing from {card}");
         }
         assert_eq!((site.hits(STORY), site.hits(OEMBED), site.hits(OTHER)), (1, 1, 0));
+        // Search finds statuses by their previews.
+        for (q, expected) in [
+            ("from:me%20has:link", vec![id.clone()]),
+            ("from:me%20has:embed", vec![id.clone()]),
+            ("from:me%20-has:link", Vec::new()),
+        ] {
+            let v = get_ok(&app, &format!("/api/v2/search?type=statuses&q={q}"), Some(&alice.token)).await;
+            let found: Vec<String> = v["statuses"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_string())
+                .collect();
+            assert_eq!(found, expected, "{q}");
+        }
         // Others see the same card in their timelines.
         follow(&app, aid(&bob), aid(&alice)).await;
         let home = get_ok(&app, "/api/v1/timelines/public", Some(&bob.token)).await;
@@ -289,5 +324,52 @@ async fn previews_are_never_fetched_from_private_addresses() {
             }
         },
     )
+    .await;
+}
+
+#[tokio::test]
+async fn a_pages_image_is_stored_resized_with_its_blurhash() {
+    each_backend(|app| async move {
+        let site = Site::start().await;
+        let alice = app.user("alice").await;
+        let id = post_status(
+            &app,
+            &alice,
+            json!({ "status": format!("see {}/pictured", site.base) }),
+        )
+        .await;
+        app.run_jobs().await;
+        let card = card_of(&app, &alice, &id).await;
+        assert_eq!(card["title"], "With a picture", "{card}");
+        let image = card["image"].as_str().expect("an image");
+        assert!(
+            image.starts_with(&format!("{}/system/cache/", app.url)),
+            "{image}"
+        );
+        assert!(
+            card["blurhash"].as_str().is_some_and(|b| !b.is_empty()),
+            "{card}"
+        );
+        // Scaled down to fit 640×640, the aspect ratio kept.
+        assert_eq!(
+            (card["width"].as_i64(), card["height"].as_i64()),
+            (Some(640), Some(320))
+        );
+        let r = crate::media::fetch(&app, image).await;
+        assert_eq!(r.status(), StatusCode::OK);
+        assert_eq!(r.headers()["content-type"], "image/jpeg");
+        assert_eq!((site.hits(PICTURED), site.hits(PICTURE)), (1, 1));
+        // A page whose image is not a picture gets its card without one.
+        let id = post_status(
+            &app,
+            &alice,
+            json!({ "status": format!("and {}/story", site.base) }),
+        )
+        .await;
+        app.run_jobs().await;
+        let card = card_of(&app, &alice, &id).await;
+        assert_eq!(card["image"], Value::Null, "{card}");
+        assert_eq!(card["blurhash"], Value::Null);
+    })
     .await;
 }

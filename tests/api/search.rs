@@ -494,3 +494,59 @@ async fn status_search_uses_the_full_text_index() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn has_media_image_video_and_audio_filter_statuses_and_can_be_negated() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let media =
+            crate::media::upload_ready(&app, &alice.token, crate::media::png(8, 8), "image/png")
+                .await;
+        let pictured = api_post(
+            &app,
+            &alice.token,
+            json!({ "status": "otter picture", "media_ids": [media["id"]] }),
+        )
+        .await;
+        let pictured: i64 = pictured["id"].as_str().unwrap().parse().unwrap();
+        let plain = api_post(&app, &alice.token, json!({ "status": "otter words" })).await;
+        let plain: i64 = plain["id"].as_str().unwrap().parse().unwrap();
+        let t = Some(alice.token.as_str());
+        assert_eq!(found(&app, "otter", t).await, vec![plain, pictured]);
+        assert_eq!(found(&app, "otter has:media", t).await, vec![pictured]);
+        assert_eq!(found(&app, "otter has:image", t).await, vec![pictured]);
+        assert_eq!(found(&app, "otter has:video", t).await, Vec::<i64>::new());
+        assert_eq!(found(&app, "otter has:audio", t).await, Vec::<i64>::new());
+        assert_eq!(found(&app, "otter -has:media", t).await, vec![plain]);
+        assert_eq!(
+            found(&app, "otter -has:video", t).await,
+            vec![plain, pictured]
+        );
+        assert_eq!(
+            found(&app, "otter has:media -has:image", t).await,
+            Vec::<i64>::new()
+        );
+        // Polls are not stored yet: has:poll still matches nothing.
+        assert_eq!(found(&app, "otter has:poll", t).await, Vec::<i64>::new());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn statuses_with_polls_are_found_by_has_poll() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let poll = api_post(
+            &app,
+            &alice.token,
+            json!({ "status": "tea or coffee", "poll": { "options": ["tea", "coffee"], "expires_in": 3600 } }),
+        )
+        .await;
+        let plain = api_post(&app, &alice.token, json!({ "status": "just tea" })).await;
+        let id = |v: &serde_json::Value| v["id"].as_str().unwrap().parse::<i64>().unwrap();
+        assert_eq!(found(&app, "tea has:poll", Some(&alice.token)).await, vec![id(&poll)]);
+        assert_eq!(found(&app, "tea -has:poll", Some(&alice.token)).await, vec![id(&plain)]);
+        assert!(found(&app, "tea has:link", Some(&alice.token)).await.is_empty());
+    })
+    .await;
+}

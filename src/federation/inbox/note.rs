@@ -280,6 +280,15 @@ async fn store(
     let p = parse(object);
     let mentions = mentioned(r, &p.mention_uris).await?;
     let silent = silently_addressed(r, &p, author, &mentions).await?;
+    let attachments = crate::service::media::remote::parse(object);
+    let fetch_media = match author.domain.as_deref() {
+        Some(d) if !attachments.is_empty() => {
+            !crate::service::domain_blocks::policy(state, d)
+                .await?
+                .reject_media
+        }
+        _ => true,
+    };
     let visibility = vocab::visibility(&p.to, &p.cc, author.followers_url.as_deref());
     let now = now_ms();
     let created_at = p.published.filter(|t| *t <= now).unwrap_or(now);
@@ -342,6 +351,8 @@ async fn store(
     if let Some(poll) = question::parse(object) {
         question::store(tx.conn(), &row, &poll).await?;
     }
+    crate::service::media::remote::attach(tx.conn(), author.id, id, &attachments, fetch_media)
+        .await?;
     sync_mentions(tx.conn(), id, author.id, &mentions).await?;
     for account_id in silent {
         statuses::insert_mention(tx.conn(), next_id(), id, account_id, true).await?;

@@ -142,6 +142,8 @@ pub fn page(html: &str, base: &Url) -> Page {
             height: 0,
             image_remote_url: get(&["og:image", "og:image:url", "twitter:image"])
                 .and_then(|i| absolute(&i)),
+            image_key: None,
+            blurhash: None,
             embed_url: String::new(),
             language,
             published_at,

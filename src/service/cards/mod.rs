@@ -20,6 +20,9 @@ use crate::db::{Conn, cards::CardRow};
 use crate::federation::client::FedClient;
 use crate::id::next_id;
 use crate::jobs::{self, Job};
+use crate::media::image::{self, Encoded};
+use crate::media::sniff;
+use crate::media::store::{Area, Key};
 use crate::state::AppState;
 use crate::time::now_ms;
 
@@ -30,6 +33,10 @@ const FRESH_FOR_MS: i64 = 14 * 24 * 3600 * 1000;
 const PRIORITY_CARDS: i64 = 20;
 /// Deadline of fetching a page and its oEmbed document together.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(15);
+/// Largest card image downloaded (Mastodon's `PreviewCard::LIMIT`, 2 MB).
+const IMAGE_LIMIT: usize = 2 * 1024 * 1024;
+/// Card images are scaled down to fit a square of this side (Mastodon: `640x640>`).
+const IMAGE_SIDE: u32 = 640;
 /// What the fetcher asks for.
 const ACCEPT_HTML: &str = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1";
 
@@ -137,10 +144,60 @@ pub async fn fetch(state: &AppState, card_id: i64) -> anyhow::Result<()> {
             None
         }
     };
+    let mut data = data;
+    if let Some(d) = data.as_mut()
+        && let Some(image_url) = d.image_remote_url.clone()
+        && let Some((key, encoded, blurhash)) = card_image(&client, &image_url).await
+    {
+        state.media()?.put(&key, encoded.bytes.into()).await?;
+        d.image_key = Some(key.as_str().to_owned());
+        d.blurhash = Some(blurhash);
+        // A link card's size is its image's (an embed keeps the player's).
+        if d.html.is_empty() {
+            d.width = i64::from(encoded.width);
+            d.height = i64::from(encoded.height);
+        }
+    }
     let mut tx = state.db.begin().await?;
+    let previous = repo::image_key(tx.conn(), card_id).await?;
     repo::store_fetched(tx.conn(), card_id, data.as_ref(), now_ms()).await?;
+    let new_key = data.as_ref().and_then(|d| d.image_key.clone());
+    if let Some(old) = previous.filter(|old| data.is_some() && Some(old) != new_key.as_ref()) {
+        jobs::enqueue(
+            tx.conn(),
+            &Job::DeleteMediaFiles { keys: vec![old] },
+            PRIORITY_CARDS,
+        )
+        .await?;
+    }
     tx.commit().await?;
     Ok(())
+}
+
+/// Downloads a card's image through the federation client (no private address, at most
+/// [`IMAGE_LIMIT`]) and makes its stored version: `None` when it cannot be had or is not a
+/// picture (the card is shown without one).
+async fn card_image(client: &FedClient, url: &str) -> Option<(Key, Encoded, String)> {
+    let response = match client.get_media(url, IMAGE_LIMIT).await {
+        Ok(r) if r.status.is_success() => r,
+        Ok(r) => {
+            tracing::debug!(url, status = %r.status, "card image not fetched");
+            return None;
+        }
+        Err(e) => {
+            tracing::debug!(url, error = %e, "card image not fetched");
+            return None;
+        }
+    };
+    let made = tokio::task::spawn_blocking(move || {
+        let format = sniff::sniff(&response.body).filter(|f| f.is_image())?;
+        let img = image::decode(&response.body, format).ok()?;
+        image::card_image(&img, IMAGE_SIDE).ok()
+    })
+    .await
+    .ok()??;
+    let key = Key::file(&Key::prefix(Area::Cache), "card", "jpg");
+    Some((key, made.0, made.1))
 }
 
 /// Fetches and reads a page: `None` when it is not HTML or has no title.
@@ -178,7 +235,7 @@ async fn read_card(
 }
 
 /// The `PreviewCard` entity of a stored card.
-pub fn entity(row: &CardRow) -> serde_json::Value {
+pub fn entity(cfg: &Config, row: &CardRow) -> serde_json::Value {
     serde_json::json!({
         "url": row.url,
         "title": row.title,
@@ -192,10 +249,10 @@ pub fn entity(row: &CardRow) -> serde_json::Value {
         "html": row.html,
         "width": row.width,
         "height": row.height,
-        "image": serde_json::Value::Null,
+        "image": row.image_key.as_deref().map(|k| crate::service::media::file_url(cfg, k)),
         "image_description": "",
         "embed_url": row.embed_url,
-        "blurhash": serde_json::Value::Null,
+        "blurhash": row.blurhash,
         "published_at": row.published_at.map(crate::time::rfc3339),
         "authors": if row.author_name.is_empty() {
             Vec::new()

@@ -447,7 +447,9 @@ async fn render_missing(
             app,
             mentions_by.remove(&s.id).unwrap_or_default(),
             tags_by.remove(&s.id).unwrap_or_default(),
-            cards.get(&s.id).map(crate::service::cards::entity),
+            cards
+                .get(&s.id)
+                .map(|c| crate::service::cards::entity(r.cfg, c)),
             media_by.remove(&s.id).unwrap_or_default(),
         );
         let entry = r.cache.put_status_with_poll(

@@ -1,6 +1,7 @@
 //! The hourly removal of media nobody uses: uploads never attached to a status (or whose
 //! status was deleted) once a day old, as Mastodon's media cleanup does, and raw upload
-//! files left by an upload interrupted between storing the file and committing its row.
+//! files left by an upload interrupted between storing the file and committing its row,
+//! and cached copies of remote media older than `media_cache_retention_days`.
 //! Every node may run it: each step is a bounded, idempotent transaction.
 
 use std::time::Duration;
@@ -26,6 +27,8 @@ pub struct Cleaned {
     pub media: u64,
     /// Raw upload files no row referred to.
     pub uploads: u64,
+    /// Cached remote media evicted (`media_cache_retention_days`).
+    pub evicted: u64,
 }
 
 /// Removes unattached media created before `now - UNATTACHED_RETENTION_MS`, and raw uploads
@@ -61,6 +64,17 @@ pub async fn run(state: &AppState, now: i64) -> anyhow::Result<Cleaned> {
     {
         store.delete(k).await?;
         cleaned.uploads += 1;
+    }
+    let days = state.config.media_cache_retention_days;
+    if days > 0 {
+        let cutoff = now - (days as i64) * 24 * 3600 * 1000;
+        loop {
+            let n = super::remote::evict(state, cutoff, BATCH).await?;
+            cleaned.evicted += n as u64;
+            if n < BATCH as usize {
+                break;
+            }
+        }
     }
     Ok(cleaned)
 }

@@ -5,6 +5,7 @@
 
 pub mod cleanup;
 pub mod process;
+pub mod remote;
 
 use bytes::Bytes;
 use serde_json::json;

@@ -76,6 +76,8 @@ struct Inner {
     keys: Mutex<HashMap<String, PublicKey>>,
     /// Documents served to GETs, by path or `path?query`.
     docs: Mutex<HashMap<String, Value>>,
+    /// Files served to GETs, by path: content type and bytes.
+    files: Mutex<HashMap<String, (String, Vec<u8>)>>,
     authority: String,
 }
 
@@ -196,6 +198,15 @@ impl FakeHost {
     /// Serves `doc` to GETs of `key` (a path, or `path?query` to answer that query only).
     pub fn serve(&self, key: &str, doc: Value) {
         self.inner.docs.lock().unwrap().insert(key.to_owned(), doc);
+    }
+
+    /// Serves the file `bytes` as `content_type` to GETs of `path`.
+    pub fn serve_file(&self, path: &str, content_type: &str, bytes: Vec<u8>) {
+        self.inner
+            .files
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), (content_type.to_owned(), bytes));
     }
 
     /// Stops serving `key` (404 from now on).
@@ -374,6 +385,10 @@ async fn dispatch(
 ) -> Response {
     if method != Method::GET {
         return receive(inner, uri, headers, body).await;
+    }
+    let file = inner.files.lock().unwrap().get(uri.path()).cloned();
+    if let Some((content_type, bytes)) = file {
+        return ([("content-type", content_type)], bytes).into_response();
     }
     let doc = {
         let docs = inner.docs.lock().unwrap();

@@ -14,6 +14,7 @@ mod fake_remote;
 mod forwarding;
 mod housekeeping;
 mod inbox;
+mod media;
 mod network;
 mod polls;
 mod races;
