@@ -124,6 +124,25 @@ pub async fn of_owner(
     q.fetch_all::<Filter>(c).await
 }
 
+/// Which of `accounts` have a filter active at `now` (one query for a stream's receivers,
+/// most of whom have none).
+pub async fn owners_among(
+    c: Conn<'_>,
+    accounts: &[i64],
+    now: i64,
+) -> Result<Vec<i64>, sqlx::Error> {
+    if accounts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids = super::padded(accounts);
+    let mut q = Query::new("SELECT DISTINCT account_id FROM filters WHERE account_id IN (");
+    q.push_list(&ids)
+        .push(") AND (expires_at IS NULL OR expires_at > ")
+        .push_arg(now)
+        .push(")");
+    q.fetch_ids(c).await
+}
+
 /// How many filters `owner` has.
 pub async fn count_of_owner(c: Conn<'_>, owner: i64) -> Result<i64, sqlx::Error> {
     let mut q = Query::new("SELECT count(*) FROM filters WHERE account_id = ");

@@ -9,7 +9,10 @@
 
 use std::collections::HashMap;
 
-use crate::db::Conn;
+use crate::db::filters as filters_repo;
+use crate::db::{Conn, statuses};
+use crate::service::filters::{self, Context, ViewerFilters};
+use crate::time::now_ms;
 
 /// Mastodon's filter contexts a stream belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,15 +36,60 @@ pub enum Verdict {
 }
 
 /// The verdicts of `receivers`' filters on status `status_id` in `context`; receivers with
-/// no matching filter are absent. No account can define filters yet (the filters API lists
-/// none), so nothing matches; the filters service answers here once filters are stored.
+/// no matching filter are absent. One query finds the receivers with any active filter
+/// (usually few); only theirs are loaded, and the status's text is read once, when a keyword
+/// filter needs it. One's own statuses are never filtered, as on timelines.
 pub async fn verdicts(
-    _c: Conn<'_>,
-    _context: FilterContext,
-    _status_id: i64,
-    _receivers: &[i64],
+    mut c: Conn<'_>,
+    context: FilterContext,
+    status_id: i64,
+    receivers: &[i64],
 ) -> Result<HashMap<i64, Verdict>, sqlx::Error> {
-    Ok(HashMap::new())
+    let mut out = HashMap::new();
+    let now = now_ms();
+    let owners = filters_repo::owners_among(c.re(), receivers, now).await?;
+    if owners.is_empty() {
+        return Ok(out);
+    }
+    let Some(status) = statuses::get(c.re(), status_id).await? else {
+        return Ok(out);
+    };
+    let proper = status.reblog_of_id.unwrap_or(status.id);
+    let author = match status.reblog_of_id {
+        Some(o) => statuses::get(c.re(), o).await?.map(|s| s.account_id),
+        None => Some(status.account_id),
+    };
+    let context = match context {
+        FilterContext::Home => Context::Home,
+        FilterContext::Public => Context::Public,
+        FilterContext::Notifications => Context::Notifications,
+    };
+    let mut text: Option<String> = None;
+    for owner in owners {
+        if Some(owner) == author || owner == status.account_id {
+            continue;
+        }
+        let f = ViewerFilters::load(c.re(), owner, context, now).await?;
+        if f.is_empty() {
+            continue;
+        }
+        if f.needs_text() && text.is_none() {
+            text = filters_repo::status_texts(c.re(), &[proper])
+                .await?
+                .first()
+                .map(filters::searchable_text);
+        }
+        match f.judge(status.id, status.reblog_of_id, text.as_deref()) {
+            filters::Verdict::Hidden => {
+                out.insert(owner, Verdict::Hide);
+            }
+            filters::Verdict::Shown(filtered) if filtered != "[]" => {
+                out.insert(owner, Verdict::Warn(filtered));
+            }
+            filters::Verdict::Shown(_) => {}
+        }
+    }
+    Ok(out)
 }
 
 /// `status` (a rendered `Status` written for a signed-in reader, which ends with

@@ -313,6 +313,7 @@ pub async fn create(db: &Db, owner: i64, input: FilterInput) -> AppResult<FullFi
         .await?;
     }
     let out = full(tx.conn(), owner, f.id).await?;
+    crate::service::live::filters_changed(owner);
     tx.commit().await?;
     Ok(out)
 }
@@ -370,6 +371,7 @@ pub async fn update(db: &Db, owner: i64, id: i64, input: FilterInput) -> AppResu
         }
     }
     let out = full(tx.conn(), owner, id).await?;
+    crate::service::live::filters_changed(owner);
     tx.commit().await?;
     Ok(out)
 }
@@ -379,6 +381,7 @@ pub async fn delete(db: &Db, owner: i64, id: i64) -> AppResult<()> {
     let mut tx = db.begin().await?;
     full(tx.conn(), owner, id).await?;
     repo::delete(tx.conn(), id).await?;
+    crate::service::live::filters_changed(owner);
     tx.commit().await?;
     Ok(())
 }
@@ -407,6 +410,7 @@ pub async fn add_keyword(
         updated_at: now,
     };
     repo::insert_keyword(tx.conn(), &k).await?;
+    crate::service::live::filters_changed(owner);
     tx.commit().await?;
     Ok(k)
 }
@@ -439,6 +443,7 @@ pub async fn update_keyword(
     }
     k.updated_at = now_ms();
     repo::update_keyword(tx.conn(), &k).await?;
+    crate::service::live::filters_changed(owner);
     tx.commit().await?;
     Ok(k)
 }
@@ -450,6 +455,7 @@ pub async fn delete_keyword(db: &Db, owner: i64, id: i64) -> AppResult<()> {
         .await?
         .ok_or(AppError::NotFound)?;
     repo::delete_keyword(tx.conn(), id).await?;
+    crate::service::live::filters_changed(owner);
     tx.commit().await?;
     Ok(())
 }
@@ -481,6 +487,7 @@ pub async fn add_status(
     if !repo::insert_status(tx.conn(), &s).await? {
         return Err(invalid("Status has already been taken"));
     }
+    crate::service::live::filters_changed(owner);
     tx.commit().await?;
     Ok(s)
 }
@@ -500,6 +507,7 @@ pub async fn delete_status(db: &Db, owner: i64, id: i64) -> AppResult<()> {
         .await?
         .ok_or(AppError::NotFound)?;
     repo::delete_status(tx.conn(), id).await?;
+    crate::service::live::filters_changed(owner);
     tx.commit().await?;
     Ok(())
 }
@@ -592,6 +600,7 @@ pub async fn update_v1(
     repo::update(tx.conn(), &current.filter).await?;
     repo::update_keyword(tx.conn(), &k).await?;
     let f = full(tx.conn(), owner, k.filter_id).await?;
+    crate::service::live::filters_changed(owner);
     tx.commit().await?;
     Ok(f.v1(&k))
 }
@@ -607,6 +616,7 @@ pub async fn delete_v1(db: &Db, owner: i64, keyword_id: i64) -> AppResult<()> {
     if rest.keywords.is_empty() && rest.statuses.is_empty() {
         repo::delete(tx.conn(), k.filter_id).await?;
     }
+    crate::service::live::filters_changed(owner);
     tx.commit().await?;
     Ok(())
 }

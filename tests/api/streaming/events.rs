@@ -540,6 +540,54 @@ async fn filter_changes_reach_the_user_stream() {
 }
 
 #[tokio::test]
+async fn streams_apply_the_receivers_filters() {
+    each_backend(|app| async move {
+        let alice = app.user("alice").await;
+        let bob = app.user("bob").await;
+        json(
+            app.post_empty(
+                &format!("/api/v1/accounts/{}/follow", bob.account_id),
+                Some(&alice.token),
+            )
+            .await,
+            StatusCode::OK,
+        )
+        .await;
+        let (mut ws, _) = ws_connect(&app.url, &alice.token, TokenIn::Header, "stream=user")
+            .await
+            .unwrap();
+        wait_subscriptions(&app, 1).await;
+        for (phrase, action) in [("spoiler", "hide"), ("tea", "warn")] {
+            let body = json!({
+                "title": phrase, "context": ["home"], "filter_action": action,
+                "keywords_attributes": [{"keyword": phrase, "whole_word": true}]
+            });
+            json(
+                app.post_json("/api/v2/filters", Some(&alice.token), &body)
+                    .await,
+                StatusCode::OK,
+            )
+            .await;
+            // Creating a filter tells her streams.
+            ws.expect("filters_changed").await;
+        }
+        post(&app, &bob, json!({"status": "a spoiler here"})).await;
+        ws.expect_quiet().await;
+        let tea = post(&app, &bob, json!({"status": "tea time"})).await;
+        let (_, status) = ws.expect("update").await;
+        assert_eq!(status["id"], tea["id"]);
+        assert_eq!(status["filtered"][0]["keyword_matches"], json!(["tea"]));
+        assert_eq!(status["filtered"][0]["filter"]["title"], "tea");
+        // Her own posts are never filtered.
+        let own = post(&app, &alice, json!({"status": "my spoiler"})).await;
+        let (_, status) = ws.expect("update").await;
+        assert_eq!(status["id"], own["id"]);
+        assert_eq!(status["filtered"], json!([]));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_advertised_streaming_url_serves_streams() {
     each_backend(|app| async move {
         let alice = app.user("alice").await;
